@@ -1,0 +1,170 @@
+"""Turns a `POST /v1/analyses` request into a validated submission: exactly one source, checked."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+from flask import Request
+from werkzeug.utils import secure_filename
+
+from companion.errors import BadRequest, UnmaskError
+from companion.work import FramesSource, PageSource, UploadSource, UrlSource, new_private_dir, remover
+
+MAX_URL_LENGTH = 8192
+SNIFF_BYTES = 4096
+JSON_SOURCES = ("url", "page_url", "frames")
+_DATA_URL_PREFIX = "data:"
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+class InvalidRequest(BadRequest):
+    """The request's shape is wrong (missing, extra or malformed fields)."""
+
+    code = "invalid_request"
+
+
+class UnsupportedMediaType(UnmaskError):
+    """The body is neither JSON nor a multipart upload."""
+
+    code, status = "unsupported_media_type", 415
+
+
+@dataclass
+class Submission:
+    """A validated request: its public description, cache keys and what the job will run on."""
+
+    source: dict
+    source_key: str
+    sha256: str | None
+    work: Any
+    cleanup: Callable[[], None] = field(default=lambda: None)
+
+
+def parse_json_body(request: Request) -> Any:
+    """The request's JSON document; 415 when it is not JSON, 400 when it does not parse."""
+    if not request.is_json:
+        raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
+    try:
+        return json.loads(request.get_data(cache=True) or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not valid JSON", code="invalid_json") from None
+
+
+def parse_submission(request: Request, config: Mapping[str, Any]) -> Submission:
+    """The submission a request describes: JSON {url} | {page_url} | {frames}, or a multipart `file`."""
+    if request.mimetype == "multipart/form-data":
+        return _parse_upload(request, config)
+    body = parse_json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidRequest("the body must be a JSON object with one of: url, page_url, frames")
+    unknown = sorted(set(body) - set(JSON_SOURCES))
+    if unknown:
+        raise InvalidRequest(f"unknown field(s): {', '.join(unknown)}")
+    given = [key for key in JSON_SOURCES if key in body]
+    if len(given) != 1:
+        raise InvalidRequest("give exactly one of: url, page_url, frames (or upload a file)")
+    if given[0] == "url":
+        url = validate_url(body["url"], "url")
+        return Submission({"type": "url", "url": url}, f"url:{url}", None, UrlSource(url))
+    if given[0] == "page_url":
+        url = validate_url(body["page_url"], "page_url")
+        return Submission({"type": "page_url", "page_url": url}, f"page:{url}", None, PageSource(url))
+    return _parse_frames(body["frames"], int(config["MAX_FRAMES_UPLOAD"]))
+
+
+def validate_url(value: Any, name: str) -> str:
+    """An absolute http(s) URL with a host, or InvalidRequest."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"{name} must be a non-empty string")
+    url = value.strip()
+    if len(url) > MAX_URL_LENGTH or any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
+        raise InvalidRequest(f"{name} is too long or contains spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port
+    except ValueError:
+        raise InvalidRequest(f"{name} is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidRequest(f"{name} must be an absolute http:// or https:// URL")
+    return url
+
+
+def _decode_frame_data(value: Any, position: int) -> bytes:
+    """Bytes of one frame's base64 `data` (a data: URL prefix is accepted), checked to be JPEG or PNG."""
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(f"frames[{position}].data must be a base64 string")
+    if value.startswith(_DATA_URL_PREFIX):
+        value = value.partition(",")[2]
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest(f"frames[{position}].data is not valid base64") from None
+    if not data.startswith(_IMAGE_MAGIC) and not (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        raise InvalidRequest(f"frames[{position}].data is not a JPEG (or PNG/WebP) image")
+    return data
+
+
+def _frame_timestamp(value: Any, position: int) -> float:
+    """A frame's timestamp: a finite number of seconds, not negative."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise InvalidRequest(f"frames[{position}].timestamp must be a number of seconds (0 or more)")
+    return float(value)
+
+
+def _parse_frames(frames: Any, max_frames: int) -> Submission:
+    """Validated frames: a list of 1..max_frames {data, timestamp} objects."""
+    from companion.pipeline import FrameUpload, frames_sha256
+
+    if not isinstance(frames, list) or not 1 <= len(frames) <= max_frames:
+        raise InvalidRequest(f"frames must be a list of 1 to {max_frames} objects")
+    uploads = []
+    for position, item in enumerate(frames):
+        if not isinstance(item, dict) or set(item) != {"data", "timestamp"}:
+            raise InvalidRequest(f"frames[{position}] must be an object with exactly: data, timestamp")
+        uploads.append(FrameUpload(_decode_frame_data(item["data"], position),
+                                   _frame_timestamp(item["timestamp"], position)))
+    sha256 = frames_sha256(uploads)
+    return Submission({"type": "frames", "count": len(uploads)}, f"sha256:{sha256}", sha256, FramesSource(uploads))
+
+
+def _parse_upload(request: Request, config: Mapping[str, Any]) -> Submission:
+    """A multipart upload with exactly one part: the file field `file`."""
+    if list(request.form.keys()) or list(request.files.keys()) != ["file"] or len(request.files.getlist("file")) != 1:
+        raise InvalidRequest("a multipart request carries exactly one part, the file field `file`")
+    upload = request.files["file"]
+    folder = new_private_dir(config)
+    try:
+        return _save_upload(upload, folder)
+    except BaseException:
+        remover(folder)()
+        raise
+
+
+def _save_upload(upload, folder) -> Submission:
+    """Copy an upload into its private folder while hashing it; sniff what it is."""
+    from companion.fetch import FetchedMedia
+    from companion.sniff import extension_for, sniff
+
+    head = upload.stream.read(SNIFF_BYTES)
+    if not head:
+        raise InvalidRequest("the uploaded file is empty")
+    kind, mime = sniff(head)
+    path = folder / f"upload{extension_for(mime)}"
+    digest, size = hashlib.sha256(head), len(head)
+    with open(path, "wb") as out:
+        out.write(head)
+        for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+    sha256 = digest.hexdigest()
+    media = FetchedMedia(path=path, sha256=sha256, kind=kind, mime=mime, size=size, source_url=None)
+    name = secure_filename(upload.filename or "")[:200] or "upload"
+    source = {"type": "file", "filename": name, "size": size, "mime": mime}
+    return Submission(source, f"sha256:{sha256}", sha256, UploadSource(media), remover(folder))

@@ -1,0 +1,221 @@
+"""The OpenAPI 3.1 document of the /v1 API (served at GET /v1/openapi.json)."""
+from __future__ import annotations
+
+ERROR_CODES = (
+    "invalid_request", "invalid_json", "invalid_cursor", "unsupported_media_type", "token_missing", "bad_token",
+    "origin_forbidden", "host_forbidden", "not_found", "method_not_allowed", "not_done", "too_large", "not_media",
+    "undecodable", "fetch_failed", "queue_full", "model_missing", "interrupted", "internal_error",
+)
+
+
+def _ref(name: str) -> dict:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    """A JSON response object."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str, headers: dict | None = None) -> dict:
+    """An error response with the shared error body."""
+    response = _json(_ref("Error"), description)
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+_COMMON_ERRORS = {
+    "401": _error("token_missing or bad_token: no or wrong `Authorization: Bearer` token"),
+    "403": _error("origin_forbidden (a web page's Origin) or host_forbidden (Host is not loopback)"),
+    "500": _error("internal_error"),
+}
+_PUBLIC_ERRORS = {"403": _COMMON_ERRORS["403"], "500": _COMMON_ERRORS["500"]}
+_ID_PARAM = {"name": "analysis_id", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "The id returned by POST /v1/analyses."}
+
+
+def _nullable(schema: dict) -> dict:
+    """The schema or null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _schemas(max_frames: int) -> dict:
+    """Component schemas: requests, analysis, result, health, error."""
+    number01 = {"type": "number", "minimum": 0, "maximum": 1}
+    return {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string", "description": "Stable machine-readable code, for example: "
+                                                          + ", ".join(ERROR_CODES) + " (fetch errors add "
+                                                          "more specific fetch_* and url codes)."},
+                "message": {"type": "string", "description": "Readable English explanation."}}}}},
+        "UrlRequest": {"type": "object", "required": ["url"], "additionalProperties": False, "properties": {
+            "url": {"type": "string", "format": "uri",
+                    "description": "Absolute http(s) URL of an image or video file."}}},
+        "PageUrlRequest": {"type": "object", "required": ["page_url"], "additionalProperties": False, "properties": {
+            "page_url": {"type": "string", "format": "uri",
+                         "description": "A video page (YouTube, Vimeo, ...) downloaded with yt-dlp."}}},
+        "FramesRequest": {"type": "object", "required": ["frames"], "additionalProperties": False, "properties": {
+            "frames": {"type": "array", "minItems": 1, "maxItems": max_frames,
+                       "description": "Frames captured from a playing video (at most MAX_FRAMES_UPLOAD).",
+                       "items": {"type": "object", "required": ["data", "timestamp"], "additionalProperties": False,
+                                 "properties": {
+                                     "data": {"type": "string", "contentEncoding": "base64",
+                                              "description": "JPEG (or PNG/WebP) bytes, base64; "
+                                                             "a data: URL is accepted."},
+                                     "timestamp": {"type": "number", "minimum": 0,
+                                                   "description": "Seconds into the video."}}}}}},
+        "FileUpload": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                     "description": "An image or video file (the only part of the form)."}}},
+        "Source": {"type": "object", "required": ["type"], "properties": {
+            "type": {"enum": ["url", "page_url", "file", "frames"]}, "url": {"type": "string"},
+            "page_url": {"type": "string"}, "filename": {"type": "string"}, "size": {"type": "integer"},
+            "mime": {"type": "string"}, "count": {"type": "integer"}}},
+        "Progress": {"type": "object", "required": ["fraction", "stage"], "properties": {
+            "fraction": number01, "stage": {"type": "string", "description": "queued, starting, fetch, decode, "
+                                                                          "faces, detect, aggregate, done or failed"}}},
+        "Face": {"type": "object", "required": ["id", "box", "score", "frames", "too_small"], "properties": {
+            "id": {"type": "integer", "description": "One person across frames."},
+            "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
+                    "description": "x, y, width, height in source pixels."},
+            "score": _nullable(number01), "frames": {"type": "array", "items": {"type": "integer"}},
+            "too_small": {"type": "boolean", "description": "Too small to score (below MIN_FACE_PX)."}}},
+        "FrameScore": {"type": "object", "required": ["index", "timestamp", "score"], "properties": {
+            "index": {"type": "integer"}, "timestamp": {"type": "number"}, "score": _nullable(number01)}},
+        "Result": {"type": "object",
+                   "required": ["verdict", "score", "faces", "detectors", "model", "media", "timings"],
+                   "properties": {
+            "verdict": {"enum": ["likely_fake", "inconclusive", "likely_real", "no_face"]},
+            "score": _nullable({**number01, "description": "Calibrated probability that a face is manipulated."}),
+            "faces": {"type": "array", "items": _ref("Face")},
+            "frames": {"type": "array", "items": _ref("FrameScore"), "description": "Videos and frames only."},
+            "detectors": {"type": "object", "additionalProperties": _nullable(number01)},
+            "model": {"type": "object", "required": ["name", "version"],
+                      "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
+            "media": {"type": "object", "properties": {
+                "sha256": {"type": "string"}, "kind": {"enum": ["image", "video", "frames"]},
+                "width": {"type": "integer"}, "height": {"type": "integer"}, "duration": _nullable({"type": "number"}),
+                "frames_analyzed": {"type": "integer"}}},
+            "timings": {"type": "object", "additionalProperties": {"type": "number"},
+                        "description": "Seconds per stage."}}},
+        "Feedback": {"type": "object", "required": ["label", "note", "created_at"], "properties": {
+            "label": {"enum": ["fake", "real"]}, "note": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"}}},
+        "FeedbackRequest": {"type": "object", "required": ["label"], "additionalProperties": False, "properties": {
+            "label": {"enum": ["fake", "real"], "description": "What the user believes the media is."},
+            "note": {"type": "string", "maxLength": 2000}}},
+        "Analysis": {"type": "object",
+                     "required": ["id", "status", "created_at", "source", "progress", "model_version"],
+                     "properties": {
+            "id": {"type": "string"}, "status": {"enum": ["queued", "running", "done", "failed"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "source": _ref("Source"), "model_version": {"type": "string"}, "progress": _ref("Progress"),
+            "cached": {"type": "boolean", "description": "True when the result was reused from an earlier analysis."},
+            "result": {**_ref("Result"), "description": "Present when status is done."},
+            "error": {"type": "object", "description": "Present when status is failed.",
+                      "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+            "feedback": _ref("Feedback")}},
+        "Accepted": {"type": "object", "required": ["id", "status"], "properties": {
+            "id": {"type": "string"}, "status": {"enum": ["queued", "running"]}}},
+        "AnalysisPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+            "items": {"type": "array", "items": _ref("Analysis")},
+            "next_cursor": _nullable({"type": "string", "description": "Pass as ?cursor= for the next page."})}},
+        "Health": {"type": "object", "required": ["status", "models", "queue", "version"], "properties": {
+            "status": {"enum": ["ok", "degraded"]},
+            "models": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"}, "version": {"type": "string"},
+                "missing": {"type": "string", "description": "Why this detector cannot run."}}}},
+            "faces": {"type": "object", "required": ["ready"], "properties": {
+                "ready": {"type": "boolean"}, "missing": {"type": "string"}}},
+            "queue": {"type": "object", "properties": {
+                "depth": {"type": "integer"}, "max": {"type": "integer"}, "workers": {"type": "integer"},
+                "running": {"type": "integer"}}},
+            "version": {"type": "string"}}},
+    }
+
+
+def _paths() -> dict:
+    """Every /v1 route with its request and responses."""
+    analysis = _json(_ref("Analysis"), "The analysis")
+    not_found = _error("not_found: no analysis with this id")
+    return {
+        "/v1/health": {"get": {"summary": "Whether the companion can analyse now", "security": [],
+                               "operationId": "health",
+                               "responses": {"200": _json(_ref("Health"), "Status, models and queue"),
+                                             **_PUBLIC_ERRORS}}},
+        "/v1/openapi.json": {"get": {"summary": "This document", "security": [], "operationId": "openapi",
+                                     "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document"),
+                                                   **_PUBLIC_ERRORS}}},
+        "/v1/analyses": {
+            "post": {"summary": "Analyse a URL, a video page, an uploaded file or captured frames",
+                     "operationId": "createAnalysis",
+                     "requestBody": {"required": True, "content": {
+                         "application/json": {"schema": {"oneOf": [_ref("UrlRequest"), _ref("PageUrlRequest"),
+                                                                   _ref("FramesRequest")]}},
+                         "multipart/form-data": {"schema": _ref("FileUpload")}}},
+                     "responses": {
+                         "200": _json(_ref("Analysis"), "Answered from the cache: the same media (by sha256; "
+                                                       "for a URL, the "
+                                                       "sha256 an earlier finished analysis of that URL found) was "
+                                                       "already analysed by the same model version. A new history "
+                                                       "entry with `cached: true` carries the earlier result."),
+                         "202": {**_json(_ref("Accepted"), "Queued, or joined an identical job already queued "
+                                                           "or running; poll GET /v1/analyses/{analysis_id}"),
+                                 "headers": {"Location": {"schema": {"type": "string"}}}},
+                         "400": _error("invalid_request or invalid_json"),
+                         "413": _error("too_large: the body exceeds MAX_UPLOAD_BYTES"),
+                         "415": _error("unsupported_media_type (body not JSON/multipart) or not_media (upload)"),
+                         "503": _error("queue_full (retry after Retry-After seconds) or model_missing",
+                                       {"Retry-After": {"schema": {"type": "integer"}}}),
+                         **_COMMON_ERRORS}},
+            "get": {"summary": "History, newest first", "operationId": "listAnalyses",
+                    "parameters": [
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100,
+                                                                    "default": 20}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                         "description": "next_cursor of the previous page"}],
+                    "responses": {"200": _json(_ref("AnalysisPage"), "One page of history"),
+                                  "400": _error("invalid_request or invalid_cursor"), **_COMMON_ERRORS}}},
+        "/v1/analyses/{analysis_id}": {
+            "parameters": [_ID_PARAM],
+            "get": {"summary": "Status, progress and result of one analysis", "operationId": "getAnalysis",
+                    "responses": {"200": analysis, "404": not_found, **_COMMON_ERRORS}},
+            "delete": {"summary": "Remove an analysis from the history", "operationId": "deleteAnalysis",
+                       "responses": {"204": {"description": "Removed"}, "404": not_found, **_COMMON_ERRORS}}},
+        "/v1/analyses/{analysis_id}/feedback": {
+            "parameters": [_ID_PARAM],
+            "post": {"summary": "Record that a verdict looks wrong", "operationId": "postFeedback",
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": _ref("FeedbackRequest")}}},
+                     "responses": {"200": _json(_ref("Analysis"), "The analysis with its feedback"),
+                                   "400": _error("invalid_request or invalid_json"), "404": not_found,
+                                   "409": _error("not_done: the analysis has no result to correct"),
+                                   "415": _error("unsupported_media_type"), **_COMMON_ERRORS}}},
+        "/v1/feedback.csv": {
+            "get": {"summary": "Every correction with its result, as CSV", "operationId": "exportFeedback",
+                    "responses": {"200": {"description": "CSV with a header row",
+                                          "content": {"text/csv": {"schema": {"type": "string"}}}},
+                                  **_COMMON_ERRORS}}},
+    }
+
+
+def openapi_document(version: str, max_frames: int = 64) -> dict:
+    """The whole OpenAPI 3.1 document (frame limit as configured)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Unmask companion API", "version": version,
+                 "description": "Local deepfake checks for the Unmask browser extension. Listens on 127.0.0.1 "
+                                "only; every call but health and this document needs the pairing token."},
+        "servers": [{"url": "http://127.0.0.1:8765"}],
+        "security": [{"pairingToken": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"pairingToken": {"type": "http", "scheme": "bearer",
+                                                 "description": "The token printed by `unmask token`."}},
+            "schemas": _schemas(max_frames),
+        },
+    }

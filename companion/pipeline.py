@@ -1,0 +1,299 @@
+"""media -> frames -> faces -> detectors -> aggregate -> result.
+
+`analyze_media` takes a fetched file (image or video) or the frames a browser captured from a
+playing video, finds every face in every analysed frame, crops each face with the shared alignment,
+scores all crops of the media in ONE batched call per detector, and aggregates (models.aggregate).
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from companion.detectors import ModelMissing, load_detectors
+from companion.errors import TooLarge, Undecodable, UnmaskError
+from models.aggregate import FaceObservation, FrameRef, aggregate, distinct_faces, is_too_small, resolve_bands
+from models.faces.align import CROP_SIZE, align_face
+
+Progress = Callable[[float, str], None]
+
+STAGES = ("fetch", "decode", "faces", "detect", "aggregate")
+# Share of the progress bar each stage ends at.
+_DECODE_END, _FACES_END, _DETECT_END = 0.15, 0.8, 0.95
+# Video frames larger than this (longer side, pixels) are shrunk before face detection, to bound memory
+# (32 frames of 4K would take 800 MB); faces are still reported in the video's own pixels.
+VIDEO_MAX_SIDE = 2560
+
+
+@dataclass(frozen=True)
+class FrameUpload:
+    """One frame a browser captured from a video: JPEG (or PNG/WebP) bytes and its time in seconds."""
+
+    data: bytes
+    timestamp: float
+
+
+@dataclass
+class _Decoded:
+    """Frames ready for face detection plus what the result says about the media."""
+
+    refs: list[FrameRef]
+    images: list[np.ndarray]
+    media: dict
+    scales: list[float] | None = None  # source pixels per analysed pixel, per frame (None: all 1.0)
+
+
+def _noop_progress(fraction: float, stage: str) -> None:
+    """Progress sink used when the caller gives none."""
+
+
+# ---------------------------------------------------------------- models, loaded once per process
+
+_MODELS_LOCK = threading.Lock()
+# One face detector instance is shared by every worker; its interpreters are not thread-safe.
+_FACE_LOCK = threading.Lock()
+_FACE_DETECTOR_CACHE: dict[Any, Any] = {}
+
+
+def load_face_detector(config: Mapping[str, Any]):
+    """The face detector, created once per assets folder; missing model files -> 503 model_missing."""
+    from models.faces.detect import FaceDetector, FaceModelMissing
+
+    assets_dir = config.get("FACE_ASSETS_DIR")
+    with _MODELS_LOCK:
+        if assets_dir not in _FACE_DETECTOR_CACHE:
+            try:
+                _FACE_DETECTOR_CACHE[assets_dir] = FaceDetector(assets_dir=assets_dir)
+            except FaceModelMissing as exc:
+                raise ModelMissing(f"the face detector cannot run: {exc}") from None
+        return _FACE_DETECTOR_CACHE[assets_dir]
+
+
+# ---------------------------------------------------------------- decode
+
+
+def _decode_image_file(path: Path, config: Mapping[str, Any]) -> np.ndarray:
+    """RGB uint8 pixels of an image file, refusing images over MAX_IMAGE_PIXELS."""
+    from models.imageio_safe import decode_image
+
+    return _decode_bytes(path.read_bytes(), config, decode_image)
+
+
+def _decode_bytes(data: bytes, config: Mapping[str, Any], decode_image) -> np.ndarray:
+    """decode_image with its errors translated into the companion's typed errors."""
+    from models.imageio_safe import ImageTooLarge
+
+    try:
+        return decode_image(data, max_pixels=config.get("MAX_IMAGE_PIXELS", 50_000_000))
+    except ImageTooLarge as exc:
+        raise TooLarge(str(exc)) from None
+    except ValueError as exc:
+        raise Undecodable(f"the image cannot be decoded: {exc}") from None
+
+
+def _decode_image(media, config: Mapping[str, Any]) -> _Decoded:
+    """One image -> one analysed frame."""
+    image = _decode_image_file(Path(media.path), config)
+    height, width = image.shape[:2]
+    info = _media_info(media.sha256, "image", width, height, None, 1)
+    return _Decoded([FrameRef(0, 0.0)], [image], info)
+
+
+def _decode_video(media, config: Mapping[str, Any]) -> _Decoded:
+    """A video -> FRAMES_PER_VIDEO evenly spaced frames (shrunk to VIDEO_MAX_SIDE when larger)."""
+    from models.frames import VideoDecodeError, VideoTooLong, probe_video, sample_frames
+
+    limit = config.get("VIDEO_MAX_DURATION_S", 1800)
+    try:
+        info = probe_video(Path(media.path), max_duration_s=limit)
+        frames = sample_frames(Path(media.path), n=int(config.get("FRAMES_PER_VIDEO", 32)),
+                               max_duration_s=limit, max_side=VIDEO_MAX_SIDE)
+    except VideoTooLong as exc:
+        raise TooLarge(str(exc)) from None
+    except VideoDecodeError as exc:
+        raise Undecodable(f"the video cannot be decoded: {exc}") from None
+    if not frames:
+        raise Undecodable("the video has no decodable frames")
+    refs = [FrameRef(int(f.index), float(f.timestamp)) for f in frames]
+    images = [f.image for f in frames]
+    scales = [info.width / f.image.shape[1] for f in frames]
+    meta = _media_info(media.sha256, "video", info.width, info.height, info.duration, len(frames))
+    return _Decoded(refs, images, meta, scales)
+
+
+def frames_sha256(frames: Sequence[FrameUpload]) -> str:
+    """A stable id for a set of uploaded frames: sha256 over each frame's timestamp and bytes."""
+    digest = hashlib.sha256()
+    for frame in frames:
+        digest.update(f"{float(frame.timestamp):.6f}:{len(frame.data)}:".encode())
+        digest.update(frame.data)
+    return digest.hexdigest()
+
+
+def as_frame_uploads(items: Iterable[Any]) -> list[FrameUpload]:
+    """FrameUpload objects from FrameUploads, {"data", "timestamp"} mappings or (data, timestamp) pairs."""
+    uploads = []
+    for item in items:
+        if isinstance(item, FrameUpload):
+            uploads.append(item)
+        elif isinstance(item, Mapping):
+            uploads.append(FrameUpload(bytes(item["data"]), float(item["timestamp"])))
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            uploads.append(FrameUpload(bytes(item[0]), float(item[1])))
+        else:
+            uploads.append(FrameUpload(bytes(item.data), float(item.timestamp)))
+    return uploads
+
+
+def _decode_uploaded_frames(frames: Sequence[FrameUpload], config: Mapping[str, Any]) -> _Decoded:
+    """Browser-captured frames, used as they are (no resampling), in the order given."""
+    from models.imageio_safe import decode_image
+
+    if not frames:
+        raise Undecodable("no frames to analyse")
+    images = [_decode_bytes(frame.data, config, decode_image) for frame in frames]
+    refs = [FrameRef(i, float(frame.timestamp)) for i, frame in enumerate(frames)]
+    stamps = [frame.timestamp for frame in frames]
+    height, width = images[0].shape[:2]
+    duration = float(max(stamps) - min(stamps)) if len(stamps) > 1 else 0.0
+    info = _media_info(frames_sha256(frames), "frames", width, height, duration, len(frames))
+    return _Decoded(refs, images, info)
+
+
+def _media_info(sha256: str, kind: str, width: int, height: int, duration: float | None, n: int) -> dict:
+    """The result's `media` block."""
+    return {
+        "sha256": sha256, "kind": kind, "width": int(width), "height": int(height),
+        "duration": None if duration is None else round(float(duration), 3), "frames_analyzed": int(n),
+    }
+
+
+def decode_media(media, config: Mapping[str, Any]) -> _Decoded:
+    """Frames and media info for a FetchedMedia (image or video) or a sequence of uploaded frames."""
+    if isinstance(media, (list, tuple)):
+        return _decode_uploaded_frames(as_frame_uploads(media), config)
+    if media.kind == "image":
+        return _decode_image(media, config)
+    if media.kind == "video":
+        return _decode_video(media, config)
+    raise Undecodable(f"cannot analyse media of kind {media.kind!r}")
+
+
+# ---------------------------------------------------------------- faces and scores
+
+
+def find_faces(images: list[np.ndarray], face_detector, min_face_px: int, progress: Progress,
+               scales: Sequence[float] | None = None) -> tuple[list[dict], np.ndarray]:
+    """Faces of every frame (frame position, box, too_small) and the aligned crops of the scorable ones.
+
+    Boxes are reported in source pixels (`scales[i]` source pixels per pixel of image i); the size
+    check uses the analysed pixels, the resolution the detector sees. The images list is emptied as it
+    is read, so each decoded frame can be freed once its faces are cropped.
+    """
+    found, crops, total = [], [], len(images)
+    for position in range(total):
+        image, images[position] = images[position], None
+        scale = scales[position] if scales else 1.0
+        with _FACE_LOCK:
+            faces = face_detector.detect(image)
+        faces = [faces[i] for i in distinct_faces([f.box for f in faces], [f.score for f in faces])]
+        for face in faces:
+            box = tuple(float(v) for v in face.box)
+            small = is_too_small(box, min_face_px)
+            found.append({"frame": position, "box": tuple(v * scale for v in box), "too_small": small,
+                          "crop": None if small else len(crops)})
+            if not small:
+                crops.append(align_face(image, face.keypoints)[0])
+        progress(_DECODE_END + (_FACES_END - _DECODE_END) * (position + 1) / total, "faces")
+    batch = np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+    return found, batch
+
+
+def score_crops(detectors: Sequence, crops: np.ndarray) -> dict[str, np.ndarray]:
+    """Each detector's calibrated probabilities for all crops, one batched predict call per detector."""
+    if len(crops) == 0:
+        return {d.name: np.zeros((0,), dtype=np.float32) for d in detectors}
+    scores = {}
+    for detector in detectors:
+        values = np.asarray(detector.predict(crops), dtype=np.float64).reshape(-1)
+        if values.shape[0] != len(crops) or not np.all(np.isfinite(values)):
+            raise UnmaskError(f"detector {detector.name!r} returned unusable scores")
+        scores[detector.name] = values
+    return scores
+
+
+def _observations(found: list[dict], scores: Mapping[str, np.ndarray]) -> list[FaceObservation]:
+    """Join faces with their crops' scores."""
+    return [
+        FaceObservation(
+            frame=f["frame"], box=f["box"], too_small=f["too_small"],
+            scores={} if f["crop"] is None else {n: float(s[f["crop"]]) for n, s in scores.items()},
+        )
+        for f in found
+    ]
+
+
+def _bands(detectors: Sequence, config: Mapping[str, Any]):
+    """Verdict bands: the first detector's calibrated bands, either side overridden by the config."""
+    try:
+        return resolve_bands(getattr(detectors[0], "bands", None),
+                             config.get("THRESHOLD_REAL"), config.get("THRESHOLD_FAKE"))
+    except ValueError as exc:
+        raise ModelMissing(f"no usable score thresholds: {exc}") from None
+
+
+def model_info(detectors: Sequence) -> dict:
+    """The result's `model` block: detector names and versions, joined with '+' when several."""
+    return {"name": "+".join(d.name for d in detectors), "version": "+".join(d.version for d in detectors)}
+
+
+# ---------------------------------------------------------------- the whole pipeline
+
+
+def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = None,
+                  detectors: Sequence | None = None, face_detector=None, *,
+                  fetch_seconds: float = 0.0) -> dict:
+    """Analyse a FetchedMedia or uploaded frames and return the result dict of the API contract.
+
+    `detectors` and `face_detector` default to the process-wide instances for `config`;
+    `fetch_seconds` is how long the caller spent fetching the media (reported in `timings`).
+    """
+    progress = progress or _noop_progress
+    timings = {"fetch": round(float(fetch_seconds), 4)}
+    detectors = list(detectors) if detectors is not None else load_detectors(config)
+    face_detector = face_detector if face_detector is not None else load_face_detector(config)
+
+    progress(0.0, "decode")
+    clock = time.perf_counter()
+    decoded = decode_media(media, config)
+    clock = _lap(timings, "decode", clock)
+    progress(_DECODE_END, "faces")
+
+    refs, media_info = decoded.refs, decoded.media
+    found, crops = find_faces(decoded.images, face_detector, int(config.get("MIN_FACE_PX", 64)), progress,
+                              decoded.scales)
+    clock = _lap(timings, "faces", clock)
+
+    progress(_FACES_END, "detect")
+    scores = score_crops(detectors, crops)
+    clock = _lap(timings, "detect", clock)
+
+    progress(_DETECT_END, "aggregate")
+    result = aggregate(refs, _observations(found, scores), _bands(detectors, config),
+                       [d.name for d in detectors], timeline=media_info["kind"] != "image")
+    _lap(timings, "aggregate", clock)
+    result.update({"model": model_info(detectors), "media": media_info, "timings": timings})
+    progress(1.0, "done")
+    return result
+
+
+def _lap(timings: dict, stage: str, since: float) -> float:
+    """Record the seconds since `since` under `stage`; return the new clock."""
+    now = time.perf_counter()
+    timings[stage] = round(now - since, 4)
+    return now

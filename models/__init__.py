@@ -1,0 +1,1 @@
+"""Unmask's detectors: face preprocessing, detector registry, training and evaluation."""

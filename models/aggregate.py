@@ -1,0 +1,249 @@
+"""Face scores -> people -> frame, image and video scores and a verdict (pure numpy).
+
+How scores are combined:
+- a face's score is the mean of the detectors' calibrated probabilities for its crop;
+- faces are grouped across the sampled frames into people (tracks) by box overlap and centre
+  distance, with a constant-velocity guess of where a moving face will be next;
+- a person's score is the mean of the top half of that person's frame scores (ceil(n / 2) highest).
+  A manipulation often shows only in some frames (a turn of the head, a blink), so the low half is
+  dropped; averaging the top half rather than taking the max keeps one odd frame from deciding;
+- a frame's score is the highest face score in it; a media's score is the highest person score
+  (a video is fake if anyone in it is); an image is a media of one frame;
+- within a frame, a face box mostly inside (or around) a better-detected one is dropped as a second
+  detection of the same face;
+- faces whose box is smaller than `min_face_px` on its shorter side are reported with
+  `too_small: true` and never scored; with no scored face the verdict is `no_face`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from models.detector import ScoreBands
+
+NO_FACE = "no_face"
+
+# Two boxes belong to one person only when their sizes are within this ratio of each other.
+MAX_SIZE_RATIO = 2.0
+# ... and their centres (or the track's predicted centre) are at most this many face sizes apart.
+MAX_CENTRE_DISTANCE = 1.5
+# Two faces in one frame whose boxes share this much of the smaller box are one face found twice.
+DUPLICATE_OVERLAP = 0.6
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """One analysed frame: its index in the source video (0 for an image) and its timestamp in s."""
+
+    index: int
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class FaceObservation:
+    """One face found in one analysed frame; `scores` maps detector name -> probability (empty when too small)."""
+
+    frame: int  # position in the list of analysed frames, not the source frame index
+    box: tuple[float, float, float, float]  # x, y, w, h in image pixels
+    scores: Mapping[str, float] = field(default_factory=dict)
+    too_small: bool = False
+
+    @property
+    def score(self) -> float | None:
+        """Mean of the detectors' scores for this face, None when it was not scored."""
+        if self.too_small or not self.scores:
+            return None
+        return float(np.mean(list(self.scores.values())))
+
+
+def is_too_small(box: Sequence[float], min_face_px: float) -> bool:
+    """True when a face box's shorter side is below `min_face_px`."""
+    return min(box[2], box[3]) < min_face_px
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def overlap_of_smaller(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection of two (x, y, w, h) boxes as a fraction of the smaller box's area."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    smaller = min(a[2] * a[3], b[2] * b[3])
+    return float(ix * iy / smaller) if smaller > 0 else 0.0
+
+
+def distinct_faces(boxes: Sequence[Sequence[float]], scores: Sequence[float]) -> list[int]:
+    """Indices of the faces to keep in one frame, best first: a box mostly covering (or covered by) a
+    better-scored one is a second detection of the same face, not a second person."""
+    kept: list[int] = []
+    for i in sorted(range(len(boxes)), key=lambda k: -scores[k]):
+        if all(overlap_of_smaller(boxes[i], boxes[k]) < DUPLICATE_OVERLAP for k in kept):
+            kept.append(i)
+    return kept
+
+
+def _centre(box: Sequence[float]) -> np.ndarray:
+    """Centre (x, y) of an (x, y, w, h) box."""
+    return np.array([box[0] + box[2] / 2.0, box[1] + box[3] / 2.0])
+
+
+def _size(box: Sequence[float]) -> float:
+    """Side of the square with the box's area: a face's size in pixels."""
+    return math.sqrt(max(box[2], 1e-6) * max(box[3], 1e-6))
+
+
+def match_similarity(expected: Sequence[float], box: Sequence[float]) -> float:
+    """How well `box` continues a track expected at `expected`; -inf when it cannot be the same person."""
+    size_a, size_b = _size(expected), _size(box)
+    if max(size_a, size_b) / min(size_a, size_b) > MAX_SIZE_RATIO:
+        return -math.inf
+    distance = float(np.linalg.norm(_centre(expected) - _centre(box))) / ((size_a + size_b) / 2.0)
+    if distance > MAX_CENTRE_DISTANCE:
+        return -math.inf
+    return box_iou(expected, box) + (1.0 - distance / MAX_CENTRE_DISTANCE)
+
+
+class _Track:
+    """A person being followed through the frames: observation ids, frames and boxes so far."""
+
+    def __init__(self, obs_id: int, obs: FaceObservation):
+        """Start a track with its first observation."""
+        self.members = [obs_id]
+        self.frames = [obs.frame]
+        self.boxes = [tuple(float(v) for v in obs.box)]
+
+    def expected_box(self, frame: int) -> tuple[float, float, float, float]:
+        """Where this person's face should be in `frame`: the last box moved at the last velocity."""
+        last = self.boxes[-1]
+        if len(self.boxes) < 2:
+            return last
+        step = (_centre(last) - _centre(self.boxes[-2])) / (self.frames[-1] - self.frames[-2])
+        shift = step * (frame - self.frames[-1])
+        return (last[0] + shift[0], last[1] + shift[1], last[2], last[3])
+
+    def add(self, obs_id: int, obs: FaceObservation) -> None:
+        """Append one observation."""
+        self.members.append(obs_id)
+        self.frames.append(obs.frame)
+        self.boxes.append(tuple(float(v) for v in obs.box))
+
+
+def group_faces(observations: Sequence[FaceObservation]) -> list[list[int]]:
+    """Group observations into people; returns lists of observation indices, in order of first appearance."""
+    tracks: list[_Track] = []
+    by_frame: dict[int, list[int]] = {}
+    for obs_id, obs in enumerate(observations):
+        by_frame.setdefault(obs.frame, []).append(obs_id)
+    for frame in sorted(by_frame):
+        ids = by_frame[frame]
+        pairs = []
+        for t, track in enumerate(tracks):
+            expected = track.expected_box(frame)
+            for obs_id in ids:
+                sim = match_similarity(expected, observations[obs_id].box)
+                if sim > -math.inf:
+                    pairs.append((sim, t, obs_id))
+        used_tracks, used_obs = set(), set()
+        for _sim, t, obs_id in sorted(pairs, key=lambda p: -p[0]):
+            if t not in used_tracks and obs_id not in used_obs:
+                tracks[t].add(obs_id, observations[obs_id])
+                used_tracks.add(t)
+                used_obs.add(obs_id)
+        for obs_id in ids:
+            if obs_id not in used_obs:
+                tracks.append(_Track(obs_id, observations[obs_id]))
+    return [track.members for track in tracks]
+
+
+def robust_mean(scores: Sequence[float]) -> float:
+    """Mean of the top half (ceil(n / 2) highest) of the scores."""
+    if len(scores) == 0:
+        raise ValueError("robust_mean of no scores")
+    ordered = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    return float(ordered[: math.ceil(len(ordered) / 2)].mean())
+
+
+def resolve_bands(model_bands: ScoreBands | None, threshold_real: float | None,
+                  threshold_fake: float | None) -> ScoreBands:
+    """The model's calibrated bands with either threshold replaced when the config sets it (not None)."""
+    if model_bands is None and (threshold_real is None or threshold_fake is None):
+        raise ValueError("no score bands: the model has none and the config does not set both thresholds")
+    real = threshold_real if threshold_real is not None else model_bands.real_below
+    fake = threshold_fake if threshold_fake is not None else model_bands.fake_from
+    if not 0.0 <= real <= fake <= 1.0:
+        raise ValueError(f"thresholds must satisfy 0 <= real ({real}) <= fake ({fake}) <= 1")
+    return ScoreBands(real_below=float(real), fake_from=float(fake))
+
+
+def _person_score(members: Sequence[FaceObservation], detector: str | None) -> float | None:
+    """Robust mean over one person's scored frames, for one detector or (None) the combined score."""
+    if detector is None:
+        values = [m.score for m in members if m.score is not None]
+    else:
+        values = [m.scores[detector] for m in members if not m.too_small and detector in m.scores]
+    return robust_mean(values) if values else None
+
+
+def _representative(members: Sequence[FaceObservation]) -> FaceObservation:
+    """The observation that stands for a person: its highest-scored one, else its largest box."""
+    scored = [m for m in members if m.score is not None]
+    if scored:
+        return max(scored, key=lambda m: m.score)
+    return max(members, key=lambda m: m.box[2] * m.box[3])
+
+
+def _max_or_none(values) -> float | None:
+    """Largest of the values that are not None; None when there are none."""
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def aggregate(frames: Sequence[FrameRef], observations: Sequence[FaceObservation],
+              bands: ScoreBands, detectors: Sequence[str], *, timeline: bool) -> dict:
+    """The result's verdict, score, faces (people), per-detector scores and, when `timeline`, frames."""
+    people = [[observations[i] for i in group] for group in group_faces(observations)]
+    faces = []
+    for person_id, members in enumerate(people):
+        score = _person_score(members, None)
+        rep = _representative(members)
+        faces.append({
+            "id": person_id,
+            "box": [round(float(v), 1) for v in rep.box],
+            "score": None if score is None else round(score, 4),
+            "frames": sorted({frames[m.frame].index for m in members}),
+            "too_small": score is None,
+        })
+    score = _max_or_none(f["score"] for f in faces)
+    result = {"verdict": NO_FACE if score is None else bands.verdict(score), "score": score, "faces": faces}
+    if timeline:
+        result["frames"] = frame_timeline(frames, observations)
+    result["detectors"] = {
+        name: _round(_max_or_none(_person_score(members, name) for members in people)) for name in detectors
+    }
+    return result
+
+
+def frame_timeline(frames: Sequence[FrameRef], observations: Sequence[FaceObservation]) -> list[dict]:
+    """Per analysed frame: source index, timestamp and its highest face score (None without a scored face)."""
+    best: dict[int, float] = {}
+    for obs in observations:
+        if obs.score is not None:
+            best[obs.frame] = max(best.get(obs.frame, -1.0), obs.score)
+    return [
+        {"index": int(f.index), "timestamp": round(float(f.timestamp), 3), "score": _round(best.get(pos))}
+        for pos, f in enumerate(frames)
+    ]
+
+
+def _round(value: float | None) -> float | None:
+    """A score rounded to 4 decimals for the result (None stays None)."""
+    return None if value is None else round(float(value), 4)

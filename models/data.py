@@ -1,0 +1,57 @@
+"""tf.data input pipeline: pairs of (real, pseudo-fake) generated on the fly, in the same batch."""
+from __future__ import annotations
+
+import numpy as np
+
+from models.pseudo_fakes import LABEL_FAKE, LABEL_REAL, Mix, make_pair
+
+
+def easy_schedule(step: int, easy_steps: int) -> float:
+    """How easy blends are at a global step: 1 at the start, falling linearly to 0."""
+    if easy_steps <= 0:
+        return 0.0
+    return float(max(0.0, 1.0 - step / easy_steps))
+
+
+def pair_dataset(faces, recons, mix: Mix, *, seed: int, size: int, batch: int, start_step: int,
+                 steps: int, easy_steps: int, threads: int = 2):
+    """Batches of `batch` images (half real, half their fakes), in [-1, 1], labels 1 = fake."""
+    import tensorflow as tf
+
+    half = batch // 2
+
+    def generate(pair_index):
+        step = int(pair_index) // half
+        real, fake, _ = make_pair(int(pair_index), seed, faces, recons, mix, size,
+                                  easy_schedule(step, easy_steps))
+        return real, fake
+
+    def to_tensors(pair_index):
+        real, fake = tf.numpy_function(generate, [pair_index], [tf.uint8, tf.uint8])
+        images = tf.stack([real, fake])
+        images.set_shape((2, size, size, 3))
+        labels = tf.constant([LABEL_REAL, LABEL_FAKE], tf.float32)
+        return images, labels
+
+    first = start_step * half
+    ds = tf.data.Dataset.range(first, first + steps * half)
+    ds = ds.map(to_tensors, num_parallel_calls=threads, deterministic=True)
+    ds = ds.unbatch().batch(batch, drop_remainder=True)
+    ds = ds.map(lambda x, y: (tf.cast(x, tf.float32) / 127.5 - 1.0, y))
+    return ds.prefetch(2)
+
+
+def validation_arrays(faces, recons, size: int, seed: int, families: tuple[str, ...]):
+    """Fixed validation images per family: {family: (images uint8, labels)}; reals shared."""
+    out = {}
+    mix = Mix()
+    for family in families:
+        reals, fakes = [], []
+        for index in range(len(faces.images)):
+            real, fake, _ = make_pair(index, seed, faces, recons, mix, size, 0.0, families=(family,))
+            reals.append(real)
+            fakes.append(fake)
+        images = np.concatenate([np.stack(reals), np.stack(fakes)])
+        labels = np.concatenate([np.zeros(len(reals)), np.ones(len(fakes))])
+        out[family] = (images, labels)
+    return out

@@ -1,0 +1,1 @@
+"""Registered detectors; importing a module registers its detector."""

@@ -1,0 +1,75 @@
+"""The frame CNN: the seed's 10-layer dilated CNN with BatchNorm after each convolution."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from models.calibration import Calibration
+from models.detector import Detector, ScoreBands
+from models.litert_runner import TFLiteRunner
+from models.registry import register
+from models.weights_manifest import WeightsMissing, verified_entry
+
+__all__ = ["FrameCNN", "build_frame_cnn", "WeightsMissing", "LAYERS"]
+
+# The seed notebook's layers: (kind, filters or units, kernel, dilation).
+LAYERS = (
+    ("conv", 64, 5, 1), ("conv", 64, 5, 1), ("conv", 64, 5, 1),
+    ("conv", 32, 3, 2), ("conv", 16, 3, 2), ("conv", 16, 3, 2),
+    ("dense", 400), ("dense", 512), ("dense", 400), ("dense", 1),
+)
+
+
+def build_frame_cnn(input_size: int | None = None, dropout: float = 0.5):
+    """The Keras model: any input size (fully convolutional + global pooling), inputs in [-1, 1]."""
+    from tensorflow import keras
+    from tensorflow.keras import layers
+
+    init = keras.initializers.HeNormal(seed=0)
+    inputs = keras.Input((input_size, input_size, 3), name="face")
+    x = inputs
+    for spec in LAYERS[:6]:
+        _, filters, kernel, dilation = spec
+        x = layers.Conv2D(filters, kernel, padding="same", dilation_rate=dilation,
+                          kernel_initializer=init)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        if dilation == 1:
+            x = layers.MaxPooling2D(2)(x)
+    x = layers.GlobalAveragePooling2D(name="features")(x)
+    for i, (_, units) in enumerate(LAYERS[6:9]):
+        x = layers.Dense(units, activation="relu", kernel_initializer=init)(x)
+        x = layers.Dropout(dropout)(x)
+    logit = layers.Dense(1, name="logit")(x)
+    prob = layers.Activation("sigmoid", name="prob")(logit)
+    return keras.Model(inputs, prob, name="frame_cnn")
+
+
+@register("frame_cnn")
+class FrameCNN(Detector):
+    """Serves the shipped frame CNN through LiteRT; scores are calibrated probabilities."""
+
+    def __init__(self, weights_dir: Path | None = None, num_threads: int = 2):
+        entry, path = verified_entry("frame_cnn", weights_dir)
+        self._entry = entry
+        self._runner = TFLiteRunner(path, num_threads=num_threads)
+        self.calibration = Calibration.from_dict(entry["calibration"])
+        self.bands = ScoreBands(**entry["bands"])
+
+    @classmethod
+    def build(cls):
+        """The trainable Keras model."""
+        return build_frame_cnn()
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        """Calibrated probability of manipulation for each aligned 224x224 crop, in one call."""
+        if len(crops) == 0:
+            return np.zeros((0,), dtype=np.float32)
+        raw = self._runner.run(self.preprocess(crops)).reshape(-1)
+        return self.calibration.apply(raw)
+
+    @property
+    def version(self) -> str:
+        """sha256 prefix of the weights and config."""
+        return self._entry["version"]

@@ -1,0 +1,84 @@
+"""Calibrate on validation, choose score bands, export to .tflite and record it in the manifest."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from models import metrics
+from models.calibration import Calibration, choose_bands
+from models.weights_manifest import WEIGHTS_DIR, sha256_file, write_entry
+
+
+def split_halves(val_sets: dict) -> tuple[dict, dict]:
+    """Each family's validation set split by face into a calibration half and a report half."""
+    calib, report = {}, {}
+    for family, (images, labels) in val_sets.items():
+        n = len(labels) // 2  # reals first, then their fakes, face by face
+        face = np.r_[np.arange(n), np.arange(n)]
+        calib[family] = (images[face % 2 == 0], labels[face % 2 == 0])
+        report[family] = (images[face % 2 == 1], labels[face % 2 == 1])
+    return calib, report
+
+
+def pooled(scores: dict, labels: dict) -> tuple[np.ndarray, np.ndarray]:
+    """All families' scores together (reals once per family)."""
+    return np.concatenate(list(scores.values())), np.concatenate(list(labels.values()))
+
+
+def to_tflite(model, size: int = 224) -> bytes:
+    """The model as a .tflite flatbuffer with a dynamic batch dimension."""
+    import tensorflow as tf
+    from tensorflow import keras
+
+    # from_keras_model freezes the weights into the flatbuffer; from_concrete_functions on a
+    # Keras 3 model left them as uninitialised resource variables (NaN scores, ~100x slower).
+    face = keras.Input((size, size, 3), name="face")
+    served = keras.Model(face, model(face, training=False))
+    return tf.lite.TFLiteConverter.from_keras_model(served).convert()
+
+
+def export_detector(model, config: dict, val_sets: dict, run_dir: Path, log, write_weights: bool = True) -> dict:
+    """Calibrate, choose bands, measure on the held-out half, write weights and manifest entry."""
+    from models.trainer import predict_batched
+
+    calib, held = split_halves(val_sets)
+    raw_c = {f: predict_batched(model, x) for f, (x, _) in calib.items()}
+    raw_h = {f: predict_batched(model, x) for f, (x, _) in held.items()}
+    scores_c, labels_c = pooled(raw_c, {f: y for f, (_, y) in calib.items()})
+    calibration = Calibration.fit(scores_c, labels_c)
+    cal_c = calibration.apply(scores_c)
+    bands = choose_bands(cal_c[labels_c == 0], cal_c[labels_c == 1])
+    results = {f: metrics.summary(calibration.apply(raw_h[f]), held[f][1], bands["fake_from"]) for f in held}
+    all_scores, all_labels = pooled({f: calibration.apply(s) for f, s in raw_h.items()},
+                                    {f: y for f, (_, y) in held.items()})
+    results["all"] = metrics.summary(all_scores, all_labels, bands["fake_from"])
+    log(f"held-out validation: " + json.dumps(results))
+    report = {"calibration": calibration.to_dict(), "bands": bands, "validation": results,
+              "parameters": int(model.count_params())}
+    out_dir = WEIGHTS_DIR if write_weights else run_dir / "export"
+    write_files(model, config, report, out_dir)
+    return report
+
+
+def write_files(model, config: dict, report: dict, out_dir: Path) -> None:
+    """The .tflite, Keras weights, resolved config and manifest entry for one detector."""
+    name = config["detector"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tflite_path = out_dir / f"{name}.tflite"
+    tflite_path.write_bytes(to_tflite(model))
+    model.save_weights(out_dir / f"{name}.weights.h5")
+    config_text = json.dumps(config, indent=2, sort_keys=True)
+    (out_dir / f"{name}.config.json").write_text(config_text)
+    digest = sha256_file(tflite_path)
+    version = hashlib.sha256((digest + config_text).encode()).hexdigest()[:12]
+    write_entry(name, {
+        "file": tflite_path.name, "sha256": digest, "version": version,
+        "keras_weights": f"{name}.weights.h5",
+        "keras_weights_sha256": sha256_file(out_dir / f"{name}.weights.h5"),
+        "calibration": report["calibration"], "bands": report["bands"],
+        "input_size": 224, "parameters": report["parameters"],
+        "validation": report["validation"],
+    }, out_dir)

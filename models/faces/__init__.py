@@ -1,0 +1,1 @@
+"""Face detection, landmarks, alignment and crop: the only implementation, shared by training and serving."""

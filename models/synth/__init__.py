@@ -1,0 +1,1 @@
+"""Pseudo-fake generators made from real faces: self-blends, swaps, autoencoder reconstructions."""

@@ -1,0 +1,185 @@
+"""The training loop: autoencoders first, then the detector phase by phase, checkpointed and resumable."""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from models import metrics
+from models.data import pair_dataset, validation_arrays
+from models.pseudo_fakes import Mix
+from models.registry import DETECTORS, names
+
+
+def lr_at(step: int, base: float, warmup: int, total: int) -> float:
+    """Linear warm-up then cosine decay to 1% of `base`."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+class Trainer:
+    """Trains one registered detector from a resolved config dict."""
+
+    def __init__(self, config: dict, faces_train, faces_val, log):
+        self.config, self.train_faces, self.val_faces, self.log = config, faces_train, faces_val, log
+        self.run_dir = Path(config["run_dir"])
+        self.ckpt_dir = self.run_dir / "checkpoint"
+        self.mix = Mix(**config.get("mix", {}))
+        self.phases = config["phases"]
+        self.total_steps = sum(p["steps"] for p in self.phases)
+        (self.run_dir / "resolved_config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+
+    # --- autoencoders (stand-ins for generators) -------------------------------------------------
+    def autoencoder_banks(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Reconstruction banks for train and val faces, one per autoencoder kind (cached in the run)."""
+        spec = self.config.get("autoencoders")
+        if not spec or self.mix.generated <= 0:
+            return [], []
+        train_banks, val_banks = [], []
+        for kind in spec["kinds"]:
+            model = self._autoencoder(kind, spec)
+            train_banks.append(self._bank(model, kind, "train", self.train_faces.images))
+            val_banks.append(self._bank(model, kind, "val", self.val_faces.images))
+        return train_banks, val_banks
+
+    def _autoencoder(self, kind: str, spec: dict):
+        from tensorflow import keras
+
+        from models.synth.autoencoder import train_autoencoder
+
+        path = self.run_dir / "autoencoders" / f"{kind}.keras"
+        if path.exists():
+            return keras.models.load_model(path)
+        started = time.time()
+        model = train_autoencoder(kind, self.train_faces.images, spec["steps"], size=spec["size"],
+                                  seed=self.config["seed"], log=self.log)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path)
+        self.log(f"autoencoder {kind} trained in {time.time() - started:.0f} s")
+        return model
+
+    def _bank(self, model, kind: str, split: str, images: np.ndarray) -> np.ndarray:
+        from models.synth.autoencoder import reconstruct
+
+        path = self.run_dir / "autoencoders" / f"recon_{kind}_{split}_{len(images)}.npy"
+        if path.exists():
+            return np.load(path, mmap_mode="r")
+        bank = reconstruct(model, images)
+        np.save(path, bank)
+        return bank
+
+    # --- detector ---------------------------------------------------------------------------------
+    def model_and_step(self):
+        """The model to train and its global step, from the checkpoint when there is one."""
+        import tensorflow as tf
+
+        state_path = self.ckpt_dir / "state.json"
+        if state_path.exists() and not self.config.get("fresh"):
+            model = tf.keras.models.load_model(self.ckpt_dir / "model.keras")
+            step = json.loads(state_path.read_text())["step"]
+            self.log(f"resuming from step {step}")
+            return model, step
+        tf.keras.utils.set_random_seed(self.config["seed"])
+        names()  # import the registered detectors
+        model = DETECTORS[self.config["detector"]].build()
+        model.compile(optimizer=tf.keras.optimizers.Adam(self.config["learning_rate"]),
+                      loss="binary_crossentropy")
+        return model, 0
+
+    def save_checkpoint(self, model, step: int, record: dict) -> None:
+        """Write model (with optimizer state) and step atomically enough to resume."""
+        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.ckpt_dir / "model.tmp.keras"
+        model.save(tmp)
+        tmp.replace(self.ckpt_dir / "model.keras")
+        (self.ckpt_dir / "state.json").write_text(json.dumps({"step": step, **record}))
+
+    def validate(self, model, val_sets: dict) -> dict:
+        """AUC, EER and AP per pseudo-fake family on the fixed validation images."""
+        out = {}
+        for family, (images, labels) in val_sets.items():
+            scores = predict_batched(model, images)
+            out[family] = metrics.summary(scores, labels)
+        return out
+
+    def run(self) -> dict:
+        """Train through every phase from the current step; returns the final validation."""
+        train_banks, val_banks = self.autoencoder_banks()
+        model, step = self.model_and_step()
+        every = self.config["checkpoint_every"]
+        families = self.mix.active(bool(train_banks))
+        val_subset = subset(self.val_faces, self.config.get("val_faces"))
+        phase_end = 0
+        for phase in self.phases:
+            phase_start, phase_end = phase_end, phase_end + phase["steps"]
+            if step >= phase_end:
+                continue
+            size = phase["size"]
+            val_sets = validation_arrays(val_subset, [b[: len(val_subset.images)] for b in val_banks],
+                                         size, self.config["seed"] + 1, families)
+            while step < phase_end:
+                chunk = min(every, phase_end - step)
+                started = time.time()
+                loss = self.fit_chunk(model, train_banks, size, step, chunk)
+                step += chunk
+                rate = chunk * self.config["batch"] / (time.time() - started)
+                val = self.validate(model, val_sets)
+                aucs = " ".join(f"{f} {v['auc']:.3f}" for f, v in val.items())
+                self.log(f"step {step}/{self.total_steps} size {size} loss {loss:.4f} "
+                         f"{rate:.1f} img/s val AUC {aucs}", step=step, loss=loss, val=val, size=size)
+                self.save_checkpoint(model, step, {"loss": loss, "val": val})
+        return self.finish(model, val_banks, families)
+
+    def fit_chunk(self, model, banks, size: int, step: int, chunk: int) -> float:
+        """Train `chunk` steps from global `step`; returns the mean loss."""
+        import tensorflow as tf
+
+        config = self.config
+        ds = pair_dataset(self.train_faces, banks, self.mix, seed=config["seed"], size=size,
+                          batch=config["batch"], start_step=step, steps=chunk,
+                          easy_steps=config.get("easy_steps", 0))
+        schedule = learning_rate_callback(model, config["learning_rate"], config["warmup_steps"],
+                                          self.total_steps, step)
+        history = model.fit(ds, epochs=1, verbose=0, callbacks=[schedule])
+        return float(np.mean(history.history["loss"]))
+
+    def finish(self, model, val_banks, families) -> dict:
+        """Full validation at the served size, calibration, thresholds, export and a report."""
+        from models.export import export_detector
+
+        val_sets = validation_arrays(self.val_faces, val_banks, 224, self.config["seed"] + 1, families)
+        report = export_detector(model, self.config, val_sets, self.run_dir, self.log,
+                                 write_weights=self.config.get("export", True))
+        (self.run_dir / "final.json").write_text(json.dumps(report, indent=2))
+        return report
+
+
+def subset(faces, limit):
+    """The first `limit` faces of a FaceSet (all when limit is falsy)."""
+    if not limit or limit >= len(faces.images):
+        return faces
+    return type(faces)(faces.images[:limit], faces.landmarks[:limit], faces.ids[:limit])
+
+
+def predict_batched(model, images: np.ndarray, batch: int = 64) -> np.ndarray:
+    """Raw sigmoid outputs for uint8 images, in batches (one compiled call per batch)."""
+    out = []
+    for start in range(0, len(images), batch):
+        x = images[start:start + batch].astype(np.float32) / 127.5 - 1
+        out.append(model(x, training=False).numpy().reshape(-1))
+    return np.concatenate(out)
+
+
+def learning_rate_callback(model, base: float, warmup: int, total: int, start: int):
+    """A Keras callback that sets the learning rate from the global step before each batch."""
+    import tensorflow as tf
+
+    def set_rate(batch, logs=None):
+        model.optimizer.learning_rate.assign(lr_at(start + batch, base, warmup, total))
+
+    return tf.keras.callbacks.LambdaCallback(on_train_batch_begin=set_rate)

@@ -1,0 +1,316 @@
+"""The analysis pipeline with the real face detector and the shipped detector weights."""
+from __future__ import annotations
+
+import hashlib
+import time
+
+import cv2
+import numpy as np
+import pytest
+import requests
+from skimage import data
+
+from companion.cli_scan import local_media
+from companion.config import DEFAULTS
+from companion.errors import TooLarge, Undecodable, UnmaskError
+from companion.pipeline import STAGES, FrameUpload, analyze_media, load_detectors, load_face_detector
+from models.aggregate import box_iou
+from tests.helpers.media import make_face_video, make_jpeg_bytes, make_long_video
+
+FACE_VERDICTS = {"likely_fake", "inconclusive", "likely_real"}
+# Where the astronaut's face is in skimage.data.astronaut() (x, y, w, h), measured by eye.
+ASTRONAUT_FACE = (175.0, 75.0, 100.0, 100.0)
+
+
+@pytest.fixture
+def config() -> dict:
+    """Default settings with the shipped weights and face models."""
+    return dict(DEFAULTS)
+
+
+@pytest.fixture
+def detectors(config):
+    """The shipped detectors (loaded once per process by companion.detectors)."""
+    return load_detectors(config)
+
+
+def write_rgb(path, image, quality=95):
+    """Write an RGB image (JPEG or PNG by suffix) and return the path."""
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return path
+
+
+def head_patch(side=240, mirror=False):
+    """The astronaut's head (face about 100 px wide at side 240), optionally mirrored."""
+    patch = cv2.resize(data.astronaut()[20:260, 110:350], (side, side), interpolation=cv2.INTER_AREA)
+    return patch[:, ::-1].copy() if mirror else patch
+
+
+def write_two_person_video(path, n_frames=30, fps=10, size=(960, 540)):
+    """An 'mp4v' video: two heads, one drifting right on the left, one drifting left on the right."""
+    width, height = size
+    left, right = head_patch(), head_patch(mirror=True)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    assert writer.isOpened()
+    for i in range(n_frames):
+        frame = np.full((height, width, 3), 90, dtype=np.uint8)
+        frame[150:390, 40 + i:280 + i] = left
+        frame[150:390, 680 - i:920 - i] = right
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def check_result_shape(result: dict) -> None:
+    """The keys and types of the API contract's result."""
+    assert {"verdict", "score", "faces", "detectors", "model", "media", "timings"} <= set(result)
+    assert set(result["timings"]) == set(STAGES)
+    assert all(value >= 0 for value in result["timings"].values())
+    assert set(result["media"]) == {"sha256", "kind", "width", "height", "duration", "frames_analyzed"}
+    assert set(result["model"]) == {"name", "version"}
+    for face in result["faces"]:
+        assert set(face) == {"id", "box", "score", "frames", "too_small"}
+        assert len(face["box"]) == 4
+
+
+# ---------------------------------------------------------------- images
+
+
+def test_astronaut_photo_has_one_scored_face(tmp_path, config, detectors):
+    path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
+    media = local_media(path)
+    result = analyze_media(media, config)
+    check_result_shape(result)
+    assert result["media"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert result["media"]["kind"] == "image"
+    assert (result["media"]["width"], result["media"]["height"]) == (512, 512)
+    assert result["media"]["frames_analyzed"] == 1
+    assert "frames" not in result
+    [face] = result["faces"]
+    assert face["too_small"] is False and face["frames"] == [0]
+    assert box_iou(face["box"], ASTRONAUT_FACE) > 0.5
+    assert 0.0 <= face["score"] <= 1.0
+    assert result["score"] == face["score"]
+    assert result["verdict"] in FACE_VERDICTS
+    assert result["verdict"] == detectors[0].bands.verdict(result["score"])
+    assert result["detectors"] == {"frame_cnn": face["score"]}
+    assert result["model"] == {"name": "frame_cnn", "version": detectors[0].version}
+
+
+def test_score_is_the_detectors_calibrated_probability_of_the_aligned_crop(tmp_path, config, detectors):
+    from models.faces.align import align_face
+
+    image = data.astronaut()
+    [face] = load_face_detector(config).detect(image)
+    expected = float(detectors[0].predict(align_face(image, face.keypoints)[0][None])[0])
+    result = analyze_media(local_media(write_rgb(tmp_path / "a.png", image)), config)
+    assert result["score"] == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("image", [data.coffee(), np.full((300, 400, 3), 128, dtype=np.uint8)],
+                         ids=["coffee", "flat"])
+def test_picture_without_face_is_no_face(tmp_path, config, detectors, image):
+    result = analyze_media(local_media(write_rgb(tmp_path / "x.png", image)), config)
+    check_result_shape(result)
+    assert result["verdict"] == "no_face"
+    assert result["score"] is None
+    assert result["faces"] == []
+    assert result["detectors"] == {"frame_cnn": None}
+
+
+def test_face_below_min_face_px_is_reported_not_scored(tmp_path, config, detectors):
+    config["MIN_FACE_PX"] = 150  # the astronaut's face is about 100 px
+    result = analyze_media(local_media(write_rgb(tmp_path / "a.jpg", data.astronaut())), config)
+    assert result["verdict"] == "no_face"
+    [face] = result["faces"]
+    assert face["too_small"] is True and face["score"] is None
+
+
+def test_config_thresholds_override_model_bands(tmp_path, config, detectors):
+    media = local_media(write_rgb(tmp_path / "a.jpg", data.astronaut()))
+    config.update(THRESHOLD_REAL=0.0, THRESHOLD_FAKE=0.0)  # every score is >= 0: always likely_fake
+    assert analyze_media(media, config)["verdict"] == "likely_fake"
+    config.update(THRESHOLD_REAL=1.0, THRESHOLD_FAKE=1.0)
+    result = analyze_media(media, config)
+    assert result["verdict"] == ("likely_fake" if result["score"] >= 1.0 else "likely_real")
+
+
+def test_corrupt_image_is_undecodable(tmp_path, config, detectors):
+    path = tmp_path / "broken.jpg"
+    path.write_bytes(make_jpeg_bytes(data.astronaut())[:300])
+    with pytest.raises(Undecodable):
+        analyze_media(local_media(path), config)
+
+
+def test_image_over_the_pixel_limit_is_too_large(tmp_path, config, detectors):
+    config["MAX_IMAGE_PIXELS"] = 100 * 100
+    with pytest.raises(TooLarge):
+        analyze_media(local_media(write_rgb(tmp_path / "a.jpg", data.astronaut())), config)
+
+
+# ---------------------------------------------------------------- videos and frames
+
+
+def test_video_has_a_frame_timeline_and_two_people(tmp_path, config, detectors):
+    config["FRAMES_PER_VIDEO"] = 8
+    path = write_two_person_video(tmp_path / "two.mp4")
+    result = analyze_media(local_media(path), config)
+    check_result_shape(result)
+    media = result["media"]
+    assert media["kind"] == "video" and media["frames_analyzed"] == 8
+    assert (media["width"], media["height"]) == (960, 540)
+    assert media["duration"] == pytest.approx(3.0, abs=0.2)
+    timeline = result["frames"]
+    assert len(timeline) == 8
+    stamps = [f["timestamp"] for f in timeline]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 8
+    assert all(f["score"] is not None for f in timeline)
+    people = [f for f in result["faces"] if not f["too_small"]]
+    assert len(people) == 2
+    indices = [f["index"] for f in timeline]
+    for person in people:
+        assert person["frames"] == indices  # each head is in every sampled frame
+    assert {p["box"][0] < 480 for p in people} == {True, False}  # one on each side
+    assert result["score"] == max(p["score"] for p in people)
+    # a person's score is a mean of their best frames: never above the best frame's score
+    assert result["score"] <= max(f["score"] for f in timeline) + 1e-4
+
+
+def test_moving_face_video_is_one_person_in_every_frame(tmp_path, config, detectors):
+    path = make_face_video(tmp_path / "face.mp4", seconds=4.0, fps=25.0)
+    result = analyze_media(local_media(path), config)
+    timeline = result["frames"]
+    assert len(timeline) == config["FRAMES_PER_VIDEO"] == result["media"]["frames_analyzed"]
+    stamps = [f["timestamp"] for f in timeline]
+    assert all(a < b for a, b in zip(stamps, stamps[1:]))
+    assert stamps[-1] < 4.0
+    [person] = result["faces"]
+    assert person["frames"] == [f["index"] for f in timeline]
+    assert result["verdict"] in FACE_VERDICTS
+
+
+def test_video_longer_than_the_limit_is_too_large(tmp_path, config, detectors):
+    config["VIDEO_MAX_DURATION_S"] = 60
+    with pytest.raises(TooLarge):
+        analyze_media(local_media(make_long_video(tmp_path / "long.mp4", seconds=120)), config)
+
+
+def test_uploaded_frames_are_used_as_they_are(config, detectors):
+    frames = [FrameUpload(make_jpeg_bytes(data.astronaut()), 1.25),
+              FrameUpload(make_jpeg_bytes(data.coffee()), 2.5),
+              FrameUpload(make_jpeg_bytes(np.roll(data.astronaut(), 12, axis=1)), 3.75)]
+    result = analyze_media(frames, config)
+    check_result_shape(result)
+    assert result["media"]["kind"] == "frames"
+    assert result["media"]["frames_analyzed"] == 3
+    assert result["media"]["duration"] == pytest.approx(2.5)
+    assert [(f["index"], f["timestamp"]) for f in result["frames"]] == [(0, 1.25), (1, 2.5), (2, 3.75)]
+    assert result["frames"][1]["score"] is None  # the coffee cup
+    [person] = result["faces"]
+    assert person["frames"] == [0, 2]
+    assert result["verdict"] in FACE_VERDICTS
+
+
+def test_frames_as_mappings_are_accepted(config, detectors):
+    frames = [{"data": make_jpeg_bytes(data.astronaut()), "timestamp": 0.0}]
+    assert analyze_media(frames, config)["media"]["kind"] == "frames"
+
+
+def test_truncated_video_is_undecodable(tmp_path, config, detectors):
+    good = write_two_person_video(tmp_path / "good.mp4")
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(good.read_bytes()[:2000])
+    with pytest.raises(Undecodable):
+        analyze_media(local_media(broken), config)
+
+
+# ---------------------------------------------------------------- progress, batching, errors
+
+
+def test_progress_fractions_increase_through_the_stages(tmp_path, config, detectors):
+    config["FRAMES_PER_VIDEO"] = 4
+    calls = []
+    analyze_media(local_media(write_two_person_video(tmp_path / "v.mp4")), config,
+                  lambda fraction, stage: calls.append((fraction, stage)))
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions)
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0
+    stages = [s for _, s in calls]
+    for stage in ("decode", "faces", "detect", "aggregate"):
+        assert stage in stages
+    assert stages.index("decode") < stages.index("faces") < stages.index("detect") < stages.index("aggregate")
+    assert stages.count("faces") >= 4  # one step per frame
+
+
+class CountingDetector:
+    """Wraps a real detector and records the size of each predict call."""
+
+    def __init__(self, inner):
+        """Wrap `inner`, copying its name, version and bands."""
+        self.inner, self.calls = inner, []
+        self.name, self.version, self.bands = inner.name, inner.version, inner.bands
+
+    def predict(self, crops):
+        """Record the batch size, then score with the real detector."""
+        self.calls.append(len(crops))
+        return self.inner.predict(crops)
+
+
+def test_one_batched_predict_call_per_detector(tmp_path, config, detectors):
+    config["FRAMES_PER_VIDEO"] = 6
+    counting = CountingDetector(detectors[0])
+    result = analyze_media(local_media(write_two_person_video(tmp_path / "v.mp4")), config,
+                           detectors=[counting])
+    scored = sum(len(p["frames"]) for p in result["faces"] if not p["too_small"])
+    assert counting.calls == [scored]
+    assert scored == 12  # two people in six frames
+
+
+def test_missing_weights_is_a_typed_error_not_a_verdict(tmp_path, config):
+    config["WEIGHTS_DIR"] = tmp_path / "no-weights"
+    path = write_rgb(tmp_path / "a.jpg", data.astronaut())
+    with pytest.raises(UnmaskError) as caught:
+        analyze_media(local_media(path), config)
+    assert caught.value.code == "model_missing"
+    assert caught.value.status == 503
+
+
+def test_missing_face_models_is_a_typed_error(tmp_path, config, detectors):
+    config["FACE_ASSETS_DIR"] = tmp_path / "no-face-models"
+    with pytest.raises(UnmaskError) as caught:
+        analyze_media([FrameUpload(make_jpeg_bytes(data.astronaut()), 0.0)], config)
+    assert caught.value.code == "model_missing"
+
+
+# ---------------------------------------------------------------- through a real server
+
+
+def wait_done(server, analysis_id, timeout=60.0) -> dict:
+    """Poll GET /v1/analyses/<id> until it is done or failed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = requests.get(server.url(f"/v1/analyses/{analysis_id}"), headers=server.auth, timeout=10).json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"analysis {analysis_id} not done after {timeout} s")
+
+
+def test_upload_through_the_live_server_then_cached(live_server, detectors):
+    photo = make_jpeg_bytes(data.astronaut())
+    first = requests.post(live_server.url("/v1/analyses"), headers=live_server.auth,
+                          files={"file": ("astronaut.jpg", photo, "image/jpeg")}, timeout=30)
+    assert first.status_code == 202, first.text
+    done = wait_done(live_server, first.json()["id"])
+    assert done["status"] == "done", done
+    result = done["result"]
+    check_result_shape(result)
+    assert result["verdict"] in FACE_VERDICTS
+    assert result["media"]["sha256"] == hashlib.sha256(photo).hexdigest()
+    assert len(result["faces"]) == 1
+
+    second = requests.post(live_server.url("/v1/analyses"), headers=live_server.auth,
+                           files={"file": ("again.jpg", photo, "image/jpeg")}, timeout=30)
+    assert second.status_code == 200, second.text
+    assert second.json()["status"] == "done"
+    assert second.json()["result"] == result

@@ -1,0 +1,1 @@
+"""Fixture makers and servers shared by the tests."""

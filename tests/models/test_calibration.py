@@ -1,0 +1,29 @@
+"""Calibration and score bands."""
+import numpy as np
+
+from models.calibration import Calibration, choose_bands
+from models.detector import ScoreBands
+
+
+def test_platt_fit_recovers_known_parameters():
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0.01, 0.99, 20000)
+    true = Calibration(2.0, -1.0).apply(raw)
+    labels = rng.random(20000) < true
+    fit = Calibration.fit(raw, labels)
+    assert abs(fit.a - 2.0) < 0.15 and abs(fit.b + 1.0) < 0.1
+
+
+def test_bands_respect_the_false_positive_budget():
+    rng = np.random.default_rng(1)
+    real, fake = rng.beta(2, 5, 1000), rng.beta(5, 2, 1000)
+    bands = choose_bands(real, fake, max_fpr=0.05, max_fnr=0.10)
+    assert (real >= bands["fake_from"]).mean() <= 0.05
+    assert (fake < bands["real_below"]).mean() <= 0.10
+    assert bands["real_below"] <= bands["fake_from"]
+
+
+def test_verdicts_from_bands():
+    bands = ScoreBands(real_below=0.3, fake_from=0.7)
+    assert [bands.verdict(s) for s in (0.1, 0.3, 0.69, 0.7, 0.99)] == [
+        "likely_real", "inconclusive", "inconclusive", "likely_fake", "likely_fake"]

@@ -1,0 +1,82 @@
+"""Pseudo-fake generators: masks stay on the face, labels are right, everything is seeded."""
+import numpy as np
+
+from models.faces.align import CROP_SIZE, mean_landmarks
+from models.pseudo_fakes import FAMILIES, Mix, make_pair
+from models.synth.degrade import jpeg, random_degrade
+from models.synth.masks import extended_face_points, hull_mask, random_blend_mask
+from models.synth.selfblend import self_blend, swap
+from tests.models.fixtures import astronaut_crop, tiny_face_set
+
+
+def face_region(margin: float = 1.6) -> np.ndarray:
+    """A generous face region: the extended hull scaled about its centre."""
+    pts = extended_face_points(mean_landmarks())
+    centre = pts.mean(axis=0)
+    return hull_mask(centre + (pts - centre) * margin, (CROP_SIZE, CROP_SIZE)) > 0
+
+
+def test_blend_masks_stay_inside_the_face():
+    region = face_region()
+    for seed in range(20):
+        mask = random_blend_mask(mean_landmarks(), (CROP_SIZE, CROP_SIZE), np.random.default_rng(seed))
+        assert mask.max() > 0.99 and mask.min() >= 0
+        assert mask[~region].max() < 0.05, seed
+
+
+def test_self_blend_changes_only_the_masked_area():
+    face = astronaut_crop()
+    fake, mask = self_blend(face, mean_landmarks(), np.random.default_rng(3))
+    diff = np.abs(fake.astype(int) - face.astype(int)).max(axis=2)
+    assert diff[mask <= 1e-4].max() <= 1
+    assert diff[mask > 0.5 * mask.max()].mean() > 2
+
+
+def test_self_blend_is_reproducible_with_a_seed():
+    face = astronaut_crop()
+    a = self_blend(face, mean_landmarks(), np.random.default_rng(7))[0]
+    b = self_blend(face, mean_landmarks(), np.random.default_rng(7))[0]
+    c = self_blend(face, mean_landmarks(), np.random.default_rng(8))[0]
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_swap_uses_the_donor_inside_the_mask():
+    faces = tiny_face_set(2)
+    donor = np.full_like(faces.images[1], 30)
+    fake, mask = swap(faces.images[0], faces.landmarks[0], donor, faces.landmarks[1], np.random.default_rng(0))
+    assert np.array_equal(fake[mask <= 1e-4], faces.images[0][mask <= 1e-4])
+    assert not np.array_equal(fake[mask > 0.5], faces.images[0][mask > 0.5])
+
+
+def test_pairs_are_labelled_real_then_fake_and_reproducible():
+    faces = tiny_face_set(4)
+    recons = [np.clip(faces.images.astype(int) + 10, 0, 255).astype(np.uint8)]
+    seen = set()
+    for index in range(100):
+        real, fake, family = make_pair(index, 5, faces, recons, Mix(), 128, 0.0, degrade=False)
+        again = make_pair(index, 5, faces, recons, Mix(), 128, 0.0, degrade=False)
+        assert np.array_equal(real, again[0]) and np.array_equal(fake, again[1]) and family == again[2]
+        assert real.shape == fake.shape == (128, 128, 3)
+        assert not np.array_equal(real, fake)
+        seen.add(FAMILIES[family])
+    assert seen == set(FAMILIES)
+
+
+def test_real_half_is_the_untouched_face():
+    faces = tiny_face_set(1)
+    real, _, _ = make_pair(0, 0, faces, [], Mix(), CROP_SIZE, 0.0, degrade=False)
+    assert np.array_equal(real, faces.images[0]) or np.array_equal(real, faces.images[0][:, ::-1])
+
+
+def test_without_reconstructions_no_generated_family():
+    faces = tiny_face_set(2)
+    families = {make_pair(i, 1, faces, [], Mix(), 64, 0.0)[2] for i in range(40)}
+    assert FAMILIES.index("generated") not in families
+
+
+def test_degradations_keep_shape_and_type():
+    face = astronaut_crop()
+    for seed in range(10):
+        out = random_degrade(face, np.random.default_rng(seed))
+        assert out.shape == face.shape and out.dtype == np.uint8
+    assert np.abs(jpeg(face, 10).astype(int) - face).mean() > np.abs(jpeg(face, 95).astype(int) - face).mean()
