@@ -46,6 +46,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "MAX_FRAMES_UPLOAD": (64, "Most frames one `frames` request may carry."),
     "EXTENSION_IDS": ([], "Extension ids (Chrome) or UUIDs (Firefox) allowed to call the API; empty: any extension."),
     "SERVER_THREADS": (4, "Threads waitress uses to answer HTTP requests."),
+    "PROVENANCE_TRUST_ANCHORS": (None, "PEM file of certificate authorities whose C2PA signers count as trusted "
+                                       "(unset: signatures are checked, no signer is trusted)."),
+    "PROVENANCE_TIMEOUT_S": (15, "Seconds the C2PA Content Credentials reader may take per file."),
+    "PROVENANCE_C2PA_MAX_BYTES": (512 * MiB, "Largest file whose C2PA Content Credentials are checked."),
 }
 
 DEFAULTS: dict[str, Any] = {key: default for key, (default, _) in SETTINGS.items()}

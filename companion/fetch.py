@@ -167,7 +167,10 @@ def _read_head(response, conn, deadline: Deadline) -> bytes:
 
 
 def _size_limit(kind: str, config: Mapping) -> int:
-    """Largest allowed download for this kind of media."""
+    """Largest allowed download: FETCH_IMAGE_MAX_BYTES for images, FETCH_MAX_BYTES for videos.
+
+    (VIDEO_MAX_BYTES is the limit for videos downloaded from pages by yt-dlp.)
+    """
     return int(config["FETCH_IMAGE_MAX_BYTES"] if kind == "image" else config["FETCH_MAX_BYTES"])
 
 

@@ -13,6 +13,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from companion.errors import BadRequest, FetchFailed, Forbidden
 ALLOWED_SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,8 @@ def forbidden_reason(address: str | IPAddress) -> str | None:
     """Why connecting to `address` is refused (loopback, private, ...) or None for a public address."""
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        embedded = (ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+                    or (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in NAT64_PREFIX else None))
         if embedded is not None:
             inner = forbidden_reason(embedded)
             return f"{inner} (embedded in {ip})" if inner else None
@@ -83,15 +86,39 @@ def forbidden_reason(address: str | IPAddress) -> str | None:
     return next((f"{ip} is {name}" for name, hit in checks if hit), None)
 
 
-def resolve(host: str, port: int) -> list[tuple]:
-    """All (family, type, proto, canonname, sockaddr) entries for host:port over TCP."""
+def resolve(host: str, port: int, timeout: float | None = None) -> list[tuple]:
+    """All (family, type, proto, canonname, sockaddr) entries for host:port over TCP, within `timeout` s."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _getaddrinfo_within(host, port, timeout)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchFailed(f"Could not resolve {host}: {exc}", code="fetch_failed") from exc
     if not infos:
         raise FetchFailed(f"{host} has no addresses.", code="fetch_failed")
     return infos
+
+
+def _getaddrinfo_within(host: str, port: int, timeout: float | None) -> list[tuple]:
+    """socket.getaddrinfo, given up after `timeout` seconds (the system resolver has no timeout of its own)."""
+    if timeout is None:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    outcome: dict = {}
+
+    def lookup() -> None:
+        """Run the lookup, keeping its answer or its error."""
+        try:
+            outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except BaseException as exc:  # handed over to the waiting thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=lookup, name="unmask-dns", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise FetchFailed(f"Looking up {host} took longer than {timeout:.3g} s.", code="fetch_timeout",
+                          status=504)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["infos"]
 
 
 def check_addresses(host: str, infos: list[tuple], config: Mapping) -> None:
@@ -106,7 +133,7 @@ def check_addresses(host: str, infos: list[tuple], config: Mapping) -> None:
 
 def open_checked_socket(host: str, port: int, timeout: float | None, config: Mapping) -> socket.socket:
     """Resolve once, check every address, then connect to one of exactly those addresses."""
-    infos = resolve(host, port)
+    infos = resolve(host, port, timeout)
     check_addresses(host, infos, config)
     last_error: OSError | None = None
     for family, socktype, proto, _name, sockaddr in infos:

@@ -100,7 +100,9 @@ def _schemas(max_frames: int) -> dict:
                 "width": {"type": "integer"}, "height": {"type": "integer"}, "duration": _nullable({"type": "number"}),
                 "frames_analyzed": {"type": "integer"}}},
             "timings": {"type": "object", "additionalProperties": {"type": "number"},
-                        "description": "Seconds per stage."}}},
+                        "description": "Seconds per stage."},
+            "provenance": _ref("Provenance")}},
+        **_provenance_schemas(),
         "Feedback": {"type": "object", "required": ["label", "note", "created_at"], "properties": {
             "label": {"enum": ["fake", "real"]}, "note": {"type": "string"},
             "created_at": {"type": "string", "format": "date-time"}}},
@@ -136,6 +138,58 @@ def _schemas(max_frames: int) -> dict:
                 "running": {"type": "integer"}}},
             "version": {"type": "string"}}},
     }
+
+
+def _provenance_schemas() -> dict:
+    """Schemas of the result's `provenance` block: what the file itself states (C2PA, IPTC/XMP, EXIF, PNG text)."""
+    text = {"type": "string"}
+    maybe_text = _nullable(text)
+    fact = {"type": "object", "required": ["kind", "field", "value", "source", "signals"], "properties": {
+        "kind": {"enum": ["c2pa", "iptc", "xmp", "exif", "png_text"]},
+        "field": {**text, "description": "The metadata field, e.g. digitalSourceType, Software, parameters."},
+        "value": {**text, "description": "Its value (long values are cut and end with an ellipsis)."},
+        "source": {**text, "description": "Where it was read, e.g. 'C2PA manifest action c2pa.created'."},
+        "signals": {"type": "array", "items": {"enum": ["ai", "edit"]},
+                    "description": "What the fact declares: AI generation and/or edits."}}}
+    action = {"type": "object", "properties": {
+        "action": text, "digital_source_type": maybe_text, "software_agent": maybe_text,
+        "in": {**text, "description": "'manifest' (the active one) or the ingredient manifest it comes from."}}}
+    c2pa = {"type": "object", "required": ["validation_state"], "properties": {
+        "validation_state": {"enum": ["valid", "untrusted", "invalid"],
+                             "description": "valid: intact and signed by a trusted signer "
+                                            "(PROVENANCE_TRUST_ANCHORS); untrusted: intact, signer on no "
+                                            "configured trust list; invalid: tampered or malformed."},
+        "sdk_validation_state": {**maybe_text, "description": "The c2pa SDK's own state: Trusted, Valid, Invalid."},
+        "failures": {"type": "array", "items": {"type": "object", "properties": {
+            "code": text, "explanation": maybe_text}}, "description": "C2PA validation failure codes."},
+        "active_manifest": maybe_text, "title": maybe_text, "claim_generator": maybe_text,
+        "signer": _nullable({"type": "object", "properties": {
+            "issuer": maybe_text, "common_name": maybe_text, "alg": maybe_text, "time": maybe_text}}),
+        "actions": {"type": "array", "items": action},
+        "ingredients": {"type": "array", "items": {"type": "object", "properties": {
+            "title": text, "relationship": text, "format": maybe_text, "has_manifest": {"type": "boolean"}}}},
+        "manifest_count": {"type": "integer"}}}
+    summary = {"type": "object", "required": ["declares_ai", "declares_edits", "signed_by", "valid"], "properties": {
+        "declares_ai": {"type": "boolean", "description": "A fact declares AI generation (see ai_declared_by)."},
+        "declares_edits": {"type": "boolean"},
+        "ai_declared_by": {"type": "array", "items": {"enum": ["c2pa", "iptc", "xmp", "exif", "png_text"]}},
+        "signed_by": {**maybe_text, "description": "The C2PA signer's common name (or issuer)."},
+        "valid": _nullable({"type": "boolean", "description": "C2PA manifest intact (null: no manifest)."}),
+        "trusted": _nullable({"type": "boolean", "description": "C2PA signer trusted (null: no manifest)."})}}
+    provenance = {"type": "object", "required": ["found", "facts", "summary", "c2pa", "errors"], "properties": {
+        "found": {"type": "boolean", "description": "The file states anything about its origin."},
+        "facts": {"type": "array", "items": _ref("ProvenanceFact")}, "summary": _ref("ProvenanceSummary"),
+        "c2pa": _nullable(_ref("ContentCredentials")),
+        "errors": {"type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {**text, "description": "c2pa_invalid, c2pa_timeout, c2pa_busy, c2pa_unavailable, "
+                                            "metadata_too_large, metadata_unreadable, xmp_malformed, "
+                                            "trust_anchors_unusable"},
+            "message": text}}},
+        "note": {**maybe_text, "description": "Why nothing could be read (captured frames carry no metadata)."}},
+        "description": "What the media file itself states about its origin, beside (never instead of) the "
+                       "detectors' verdict. Unsigned metadata (iptc, xmp, exif, png_text) can be written by anyone."}
+    return {"Provenance": provenance, "ProvenanceFact": fact, "ProvenanceSummary": summary,
+            "ContentCredentials": c2pa}
 
 
 def _paths() -> dict:

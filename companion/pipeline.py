@@ -17,12 +17,13 @@ import numpy as np
 
 from companion.detectors import ModelMissing, load_detectors
 from companion.errors import TooLarge, Undecodable, UnmaskError
-from models.aggregate import FaceObservation, FrameRef, aggregate, distinct_faces, is_too_small, resolve_bands
-from models.faces.align import CROP_SIZE, align_face
+from companion.provenance import media_provenance
+from models.aggregate import FrameRef, aggregate, resolve_bands
+from models.analysis import UnusableScores, find_faces, observations, score_crops
 
 Progress = Callable[[float, str], None]
 
-STAGES = ("fetch", "decode", "faces", "detect", "aggregate")
+STAGES = ("fetch", "decode", "faces", "detect", "aggregate", "provenance")
 # Share of the progress bar each stage ends at.
 _DECODE_END, _FACES_END, _DETECT_END = 0.15, 0.8, 0.95
 # Video frames larger than this (longer side, pixels) are shrunk before face detection, to bound memory
@@ -55,8 +56,6 @@ def _noop_progress(fraction: float, stage: str) -> None:
 # ---------------------------------------------------------------- models, loaded once per process
 
 _MODELS_LOCK = threading.Lock()
-# One face detector instance is shared by every worker; its interpreters are not thread-safe.
-_FACE_LOCK = threading.Lock()
 _FACE_DETECTOR_CACHE: dict[Any, Any] = {}
 
 
@@ -187,57 +186,6 @@ def decode_media(media, config: Mapping[str, Any]) -> _Decoded:
 # ---------------------------------------------------------------- faces and scores
 
 
-def find_faces(images: list[np.ndarray], face_detector, min_face_px: int, progress: Progress,
-               scales: Sequence[float] | None = None) -> tuple[list[dict], np.ndarray]:
-    """Faces of every frame (frame position, box, too_small) and the aligned crops of the scorable ones.
-
-    Boxes are reported in source pixels (`scales[i]` source pixels per pixel of image i); the size
-    check uses the analysed pixels, the resolution the detector sees. The images list is emptied as it
-    is read, so each decoded frame can be freed once its faces are cropped.
-    """
-    found, crops, total = [], [], len(images)
-    for position in range(total):
-        image, images[position] = images[position], None
-        scale = scales[position] if scales else 1.0
-        with _FACE_LOCK:
-            faces = face_detector.detect(image)
-        faces = [faces[i] for i in distinct_faces([f.box for f in faces], [f.score for f in faces])]
-        for face in faces:
-            box = tuple(float(v) for v in face.box)
-            small = is_too_small(box, min_face_px)
-            found.append({"frame": position, "box": tuple(v * scale for v in box), "too_small": small,
-                          "crop": None if small else len(crops)})
-            if not small:
-                crops.append(align_face(image, face.keypoints)[0])
-        progress(_DECODE_END + (_FACES_END - _DECODE_END) * (position + 1) / total, "faces")
-    batch = np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
-    return found, batch
-
-
-def score_crops(detectors: Sequence, crops: np.ndarray) -> dict[str, np.ndarray]:
-    """Each detector's calibrated probabilities for all crops, one batched predict call per detector."""
-    if len(crops) == 0:
-        return {d.name: np.zeros((0,), dtype=np.float32) for d in detectors}
-    scores = {}
-    for detector in detectors:
-        values = np.asarray(detector.predict(crops), dtype=np.float64).reshape(-1)
-        if values.shape[0] != len(crops) or not np.all(np.isfinite(values)):
-            raise UnmaskError(f"detector {detector.name!r} returned unusable scores")
-        scores[detector.name] = values
-    return scores
-
-
-def _observations(found: list[dict], scores: Mapping[str, np.ndarray]) -> list[FaceObservation]:
-    """Join faces with their crops' scores."""
-    return [
-        FaceObservation(
-            frame=f["frame"], box=f["box"], too_small=f["too_small"],
-            scores={} if f["crop"] is None else {n: float(s[f["crop"]]) for n, s in scores.items()},
-        )
-        for f in found
-    ]
-
-
 def _bands(detectors: Sequence, config: Mapping[str, Any]):
     """Verdict bands: the first detector's calibrated bands, either side overridden by the config."""
     try:
@@ -275,21 +223,34 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
     progress(_DECODE_END, "faces")
 
     refs, media_info = decoded.refs, decoded.media
-    found, crops = find_faces(decoded.images, face_detector, int(config.get("MIN_FACE_PX", 64)), progress,
-                              decoded.scales)
+    found, crops = find_faces(decoded.images, face_detector, int(config.get("MIN_FACE_PX", 64)),
+                              decoded.scales, _frame_progress(progress))
     clock = _lap(timings, "faces", clock)
 
     progress(_FACES_END, "detect")
-    scores = score_crops(detectors, crops)
+    try:
+        scores = score_crops(detectors, crops)
+    except UnusableScores as exc:
+        raise UnmaskError(str(exc)) from None
     clock = _lap(timings, "detect", clock)
 
     progress(_DETECT_END, "aggregate")
-    result = aggregate(refs, _observations(found, scores), _bands(detectors, config),
+    result = aggregate(refs, observations(found, scores), _bands(detectors, config),
                        [d.name for d in detectors], timeline=media_info["kind"] != "image")
-    _lap(timings, "aggregate", clock)
+    clock = _lap(timings, "aggregate", clock)
+    result["provenance"] = media_provenance(media, config)  # what the file states, beside the estimate
+    _lap(timings, "provenance", clock)
     result.update({"model": model_info(detectors), "media": media_info, "timings": timings})
     progress(1.0, "done")
     return result
+
+
+def _frame_progress(progress: Progress):
+    """A per-frame callback (frames done, total) reporting the faces stage on the overall bar."""
+    def on_frame(done: int, total: int) -> None:
+        """Report one more frame searched for faces."""
+        progress(_DECODE_END + (_FACES_END - _DECODE_END) * done / total, "faces")
+    return on_frame
 
 
 def _lap(timings: dict, stage: str, since: float) -> float:

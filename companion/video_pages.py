@@ -170,7 +170,8 @@ def download_page_video(page_url: str, config: Mapping, dest_dir: str | os.PathL
         raise BadRequest(f"Videos from this site ({site}) are not supported; allowed: "
                          f"{', '.join(config['YTDLP_EXTRACTORS']) or 'none'}.", code="unsupported_site")
     # Early, clear refusal; the guarded connections inside yt-dlp check every address again.
-    netguard.check_addresses(target.host, netguard.resolve(target.host, target.port), config)
+    infos = netguard.resolve(target.host, target.port, float(config["FETCH_TIMEOUT_S"]))
+    netguard.check_addresses(target.host, infos, config)
     with _private_folder(Path(dest_dir)) as workdir:
         downloaded = _run_ytdlp(target.url, config, workdir, allowed)
         return _keep(downloaded, Path(dest_dir), page_url, config)

@@ -11,7 +11,13 @@ Two ways to reach a frame with OpenCV's FFmpeg backend:
 to measure the distance between key frames, and switches to seeking as soon as the cost model says the
 remaining seeks are cheaper than decoding on; with far-apart key frames it stays sequential. Every seek
 is verified (the reported position and the frame's timestamp must match the target); a file where seeking
-lands elsewhere is read sequentially instead, so returned frames always carry their true index.
+lands elsewhere (variable frame rate, broken index) is read sequentially instead, so returned frames always
+carry their true index.
+
+Frame counts come from the container. When it has none (raw streams) frames are counted by decoding; when
+it overstates the count the stream's real end is found and the samples are spread again. A count that is
+too low (some MPEG program streams) cannot be noticed without decoding to the end: those samples cover the
+announced part only.
 """
 from __future__ import annotations
 
@@ -64,8 +70,12 @@ class Frame:
     image: np.ndarray
 
 
-class _EndOfStream(Exception):
+class _EndOfStream(VideoDecodeError):
     """The stream ended (or broke) before a wanted frame: the frame count in the header was wrong."""
+
+    def __init__(self, position: int):
+        super().__init__(f"The video ended or broke off at frame {position}, before a frame it announced.")
+        self.position = position
 
 
 class _SeekMissed(Exception):

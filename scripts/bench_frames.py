@@ -12,6 +12,7 @@ and checks that every strategy returned the same frames.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import tempfile
 import time
@@ -79,9 +80,7 @@ def write_mp4v(path: Path, seconds: float, fps: float, size: tuple[int, int]) ->
 
 def make_videos(folder: Path, seconds: float, fps: float, size: tuple[int, int]) -> dict[str, Path]:
     """{label: path} of the videos to time."""
-    try:
-        import av  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("av") is None:
         print("PyAV is not installed: only OpenCV's mp4v video (key frame every 12 frames) is timed.\n"
               "OpenCV's VideoWriter cannot make long-GOP videos; `pip install av` for the long-GOP case.")
         return {"mp4v, key frame every 12 frames": write_mp4v(folder / "mp4v.mp4", seconds, fps, size)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import ssl
+import threading
 import time
 
 import pytest
@@ -55,7 +56,7 @@ def fetch_error(url, config, dest, error_type):
 @pytest.mark.parametrize("address", ["10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "127.0.0.1",
                                      "::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3", "224.0.0.1", "0.0.0.0", "::",
                                      "fe80::1", "fc00::1", "100.64.0.1", "240.0.0.1", "2002:7f00:1::1",
-                                     "ff02::1"])
+                                     "ff02::1", "64:ff9b::a9fe:a9fe", "2001:db8::1"])
 def test_non_public_addresses_are_forbidden(address):
     assert netguard.forbidden_reason(address)
 
@@ -248,6 +249,23 @@ def test_headers_trickled_byte_by_byte_still_time_out(server, config, dest):
     error = fetch_error(server.url("/trickle"), {**config, "FETCH_TIMEOUT_S": 1}, dest, FetchFailed)
     assert error.code == "fetch_timeout"
     assert time.monotonic() - started < 2.5
+
+
+def test_hanging_name_lookup_counts_against_the_deadline(config, dest, monkeypatch):
+    """The system resolver has no timeout; a lookup that hangs must not hang the fetch."""
+    release = threading.Event()
+
+    def hanging_getaddrinfo(*args, **kwargs):
+        release.wait(10)
+        raise socket.gaierror("gave up")
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_getaddrinfo)
+    started = time.monotonic()
+    try:
+        error = fetch_error("http://slow-dns.test/a.jpg", {**config, "FETCH_TIMEOUT_S": 1}, dest, FetchFailed)
+    finally:
+        release.set()
+    assert (error.code, error.status) == ("fetch_timeout", 504)
+    assert time.monotonic() - started < 2.0
 
 
 def test_redirects_are_followed_up_to_the_limit(server, config, dest):

@@ -169,6 +169,32 @@ def test_missing_count_is_measured_by_decoding(tmp_path):
     assert_true_indices(sample_frames(path, 5), segment_centres(50, 5))
 
 
+def test_overstated_count_is_corrected_and_samples_respread(tmp_path):
+    """A cut-off Matroska file still announces its full length; sampling finds the real end."""
+    import av
+
+    full = tmp_path / "full.mkv"
+    with av.open(str(full), "w", format="matroska") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        stream.options = {"preset": "superfast", "g": "30"}
+        for i in range(300):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(index_frame(i, SIZE), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    assert probe_video(cut).frame_count == 300  # what the header claims
+    cap, real_count = cv2.VideoCapture(str(cut)), 0
+    while cap.grab():
+        real_count += 1
+    cap.release()
+    assert 100 < real_count < 300
+    for strategy in ("seek", "grab", "auto"):
+        assert_true_indices(sample_frames(cut, 8, strategy=strategy), segment_centres(real_count, 8))
+
+
 def test_files_that_are_not_videos_raise_decode_errors(tmp_path, videos):
     garbage = tmp_path / "garbage.mp4"
     garbage.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())

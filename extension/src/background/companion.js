@@ -9,6 +9,7 @@ export const ERROR_KEYS = Object.freeze({
   timeout: "errorTimeout",
   not_paired: "errorNotPaired",
   bad_response: "errorUnknown",
+  bad_address: "errorBadAddress",
   // pairing and security
   token_missing: "errorNotPaired",
   bad_token: "errorBadToken",
@@ -30,6 +31,9 @@ export const ERROR_KEYS = Object.freeze({
   unsupported_media_type: "errorNotMedia",
   empty_media: "errorNotMedia",
   undecodable: "errorUndecodable",
+  undecodable_video: "errorUndecodable",
+  video_unavailable: "errorVideoUnavailable",
+  live_video: "errorLiveVideo",
   unsupported_site: "errorUnsupportedSite",
   bad_url: "errorUnsupported",
   unsupported_scheme: "errorUnsupported",

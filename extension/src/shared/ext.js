@@ -83,6 +83,10 @@
       removeAll: () => api().contextMenus.removeAll(),
       onClicked: (listener) => api().contextMenus.onClicked.addListener(listener),
     }),
+    scripting: Object.freeze({
+      /** Run classic script files in one frame of a tab, in order. */
+      inject: (tabId, frameId, files) => api().scripting.executeScript({ target: { tabId, frameIds: [frameId] }, files }),
+    }),
     action: Object.freeze({
       setBadgeText: (details) => api().action.setBadgeText(details),
       setBadgeBackgroundColor: (details) => api().action.setBadgeBackgroundColor(details),

@@ -42,7 +42,7 @@
     } catch {
       return false;
     }
-    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    const loopback = ["127.0.0.1", "localhost"].includes(url.hostname);
     return url.protocol === "http:" && loopback && (url.pathname === "/" || url.pathname === "") && !url.search;
   }
 

@@ -1,0 +1,76 @@
+"""Frames -> faces -> aligned crops -> detector scores -> observations: the core of every analysis.
+
+The companion's pipeline (with fetching, progress and typed errors around it) and `unmask evaluate`
+both call these, so evaluation scores media exactly the way the companion does.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from models.aggregate import FaceObservation, distinct_faces, is_too_small
+from models.faces.align import CROP_SIZE, align_face
+
+Progress = Callable[[int, int], None]
+
+# One face detector instance may be shared by threads; its interpreters are not thread-safe.
+FACE_LOCK = threading.Lock()
+
+
+class UnusableScores(ValueError):
+    """A detector returned the wrong number of scores, or non-finite ones."""
+
+
+def find_faces(images: list[np.ndarray], face_detector, min_face_px: int,
+               scales: Sequence[float] | None = None, on_frame: Progress | None = None
+               ) -> tuple[list[dict], np.ndarray]:
+    """Faces of every frame (frame position, box, too_small) and the aligned crops of the scorable ones.
+
+    Boxes are reported in source pixels (`scales[i]` source pixels per pixel of image i); the size
+    check uses the analysed pixels, the resolution the detector sees. The images list is emptied as it
+    is read, so each decoded frame can be freed once its faces are cropped.
+    """
+    found, crops, total = [], [], len(images)
+    for position in range(total):
+        image, images[position] = images[position], None
+        scale = scales[position] if scales else 1.0
+        with FACE_LOCK:
+            faces = face_detector.detect(image)
+        faces = [faces[i] for i in distinct_faces([f.box for f in faces], [f.score for f in faces])]
+        for face in faces:
+            box = tuple(float(v) for v in face.box)
+            small = is_too_small(box, min_face_px)
+            found.append({"frame": position, "box": tuple(v * scale for v in box), "too_small": small,
+                          "crop": None if small else len(crops)})
+            if not small:
+                crops.append(align_face(image, face.keypoints)[0])
+        if on_frame:
+            on_frame(position + 1, total)
+    batch = np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+    return found, batch
+
+
+def score_crops(detectors: Sequence, crops: np.ndarray) -> dict[str, np.ndarray]:
+    """Each detector's calibrated probabilities for all crops, one batched predict call per detector."""
+    if len(crops) == 0:
+        return {d.name: np.zeros((0,), dtype=np.float32) for d in detectors}
+    scores = {}
+    for detector in detectors:
+        values = np.asarray(detector.predict(crops), dtype=np.float64).reshape(-1)
+        if values.shape[0] != len(crops) or not np.all(np.isfinite(values)):
+            raise UnusableScores(f"detector {detector.name!r} returned unusable scores")
+        scores[detector.name] = values
+    return scores
+
+
+def observations(found: list[dict], scores: Mapping[str, np.ndarray]) -> list[FaceObservation]:
+    """Join faces with their crops' scores."""
+    return [
+        FaceObservation(
+            frame=f["frame"], box=f["box"], too_small=f["too_small"],
+            scores={} if f["crop"] is None else {n: float(s[f["crop"]]) for n, s in scores.items()},
+        )
+        for f in found
+    ]

@@ -1,0 +1,216 @@
+"""`unmask evaluate DIR`: score DIR/real/** and DIR/fake/** the way the companion does; report metrics.
+
+Each file is decoded (images whole, videos as evenly spaced frames), its faces found, aligned and
+scored by the detectors in one batch, and aggregated (models.analysis, models.aggregate: the code the
+companion runs). Frame level: every analysed frame with a scored face (an image is one frame),
+scored by its highest face. Video level: each video's aggregated score. Sources are the first
+folder under real/ or fake/ (files directly inside count as "real" / "fake").
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from models import metrics
+from models.aggregate import FrameRef, aggregate
+from models.analysis import find_faces, observations, score_crops
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"}
+
+
+@dataclass
+class Scored:
+    """One file's outcome: per-frame scores, its aggregated score (None: no face) and label."""
+
+    path: Path
+    label: int
+    source: str
+    kind: str
+    score: float | None
+    frame_scores: list[float] = field(default_factory=list)
+    error: str | None = None
+
+
+def collect(folder: Path) -> list[tuple[Path, int, str, str]]:
+    """(path, label, source, kind) for every image and video under real/ and fake/."""
+    items = []
+    for label, name in ((0, "real"), (1, "fake")):
+        root = folder / name
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            suffix = path.suffix.lower()
+            kind = "image" if suffix in IMAGE_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES else None
+            if kind and path.is_file():
+                rel = path.relative_to(root).parts
+                items.append((path, label, rel[0] if len(rel) > 1 else name, kind))
+    if not items:
+        raise FileNotFoundError(f"no images or videos under {folder}/real or {folder}/fake")
+    return items
+
+
+def decode(path: Path, kind: str, frames_per_video: int):
+    """Frame references, RGB frames and per-frame scales for one file."""
+    from models.frames import sample_frames
+    from models.imageio_safe import decode_image
+
+    if kind == "image":
+        return [FrameRef(0, 0.0)], [decode_image(path)], None
+    frames = sample_frames(path, n=frames_per_video, max_side=2560)
+    return [FrameRef(int(f.index), float(f.timestamp)) for f in frames], [f.image for f in frames], None
+
+
+def score_file(path: Path, kind: str, face_detector, detectors, bands, min_face_px: int,
+               frames_per_video: int) -> tuple[float | None, list[float]]:
+    """A file's aggregated score (None when no face was scored) and its frames' scores."""
+    refs, images, scales = decode(path, kind, frames_per_video)
+    found, crops = find_faces(images, face_detector, min_face_px, scales)
+    scores = score_crops(detectors, crops)
+    result = aggregate(refs, observations(found, scores), bands, [d.name for d in detectors],
+                       timeline=True)
+    frame_scores = [f["score"] for f in result.get("frames", []) if f.get("score") is not None]
+    return result.get("score"), frame_scores
+
+
+def run_all(items, face_detector, detectors, bands, min_face_px: int, frames_per_video: int, log=print):
+    """Score every file; failures are kept with their reason, never counted as a score."""
+    out = []
+    for n, (path, label, source, kind) in enumerate(items, 1):
+        try:
+            score, frames = score_file(path, kind, face_detector, detectors, bands, min_face_px,
+                                       frames_per_video)
+            out.append(Scored(path, label, source, kind, score, frames))
+        except Exception as exc:  # noqa: BLE001 - an unreadable file is reported, not fatal
+            out.append(Scored(path, label, source, kind, None, error=f"{type(exc).__name__}: {exc}"))
+        if n % 25 == 0 or n == len(items):
+            log(f"scored {n}/{len(items)}")
+    return out
+
+
+def _metrics(scores, labels, threshold):
+    """metrics.summary when both classes are present, else rates on the one class."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels, int)
+    if len(scores) == 0:
+        return {"n": 0}
+    if labels.min() != labels.max():
+        return metrics.summary(scores, labels, threshold)
+    flagged = float((scores >= threshold).mean())
+    key = "fpr" if labels[0] == 0 else "tpr"
+    return {"n": int(len(scores)), key: flagged, "mean_score": float(scores.mean())}
+
+
+def frame_level(rows):
+    """Every scored frame's score and label."""
+    scores = [s for r in rows for s in r.frame_scores]
+    labels = [r.label for r in rows for _ in r.frame_scores]
+    return scores, labels
+
+
+def report(rows: list[Scored], threshold: float) -> dict:
+    """Frame- and video-level metrics, overall and per source, plus no-face and error counts."""
+    scored = [r for r in rows if r.score is not None]
+    videos = [r for r in scored if r.kind == "video"]
+    out = {
+        "threshold": threshold,
+        "files": len(rows), "no_face": sum(r.score is None and r.error is None for r in rows),
+        "errors": [{"path": str(r.path), "error": r.error} for r in rows if r.error],
+        "frame_level": _metrics(*frame_level(scored), threshold),
+        "video_level": _metrics([r.score for r in videos], [r.label for r in videos], threshold),
+        "per_source": {},
+    }
+    reals = [r for r in scored if r.label == 0]
+    for source in sorted({r.source for r in scored}):
+        mine = [r for r in scored if r.source == source]
+        kind = mine[0].kind
+        pool = mine if mine[0].label == 0 else mine + [r for r in reals if r.kind == kind]
+        entry = {"kind": kind, "label": "fake" if mine[0].label else "real",
+                 "frame_level": _metrics(*frame_level(pool), threshold)}
+        if kind == "video":
+            entry["video_level"] = _metrics([r.score for r in pool], [r.label for r in pool], threshold)
+        out["per_source"][source] = entry
+    return out
+
+
+def plot_roc(rows: list[Scored], path: Path) -> None:
+    """ROC curves (frame level, and video level when there are videos of both classes) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    scored = [r for r in rows if r.score is not None]
+    curves = {"frame level": frame_level(scored),
+              "video level": ([r.score for r in scored if r.kind == "video"],
+                              [r.label for r in scored if r.kind == "video"])}
+    for name, (scores, labels) in curves.items():
+        if len(set(labels)) == 2:
+            fpr, tpr, _ = metrics.roc_curve(scores, labels)
+            ax.plot(fpr, tpr, label=f"{name} (AUC {metrics.auc(scores, labels):.3f})")
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set_xlabel("false-positive rate (real flagged)")
+    ax.set_ylabel("true-positive rate (fake flagged)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def load_scoring(weights_dir: Path | None, detector_names: list[str]):
+    """The face detector, the detectors and the first detector's score bands."""
+    from models import registry
+    from models.faces.detect import FaceDetector
+
+    detectors = [registry.create(name, weights_dir=weights_dir) for name in detector_names]
+    return FaceDetector(), detectors, detectors[0].bands
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: unmask evaluate DIR [--out OUT] [--detectors frame_cnn] [--weights-dir W]."""
+    parser = argparse.ArgumentParser(prog="unmask evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path, help="a folder with real/ and fake/ subfolders")
+    parser.add_argument("--out", type=Path, help="where report.json and roc.png go (default: FOLDER/evaluation)")
+    parser.add_argument("--detectors", default="frame_cnn", help="comma-separated registered detector names")
+    parser.add_argument("--weights-dir", type=Path, help="weights folder (default: the shipped models/weights)")
+    parser.add_argument("--frames-per-video", type=int, default=32)
+    parser.add_argument("--min-face-px", type=int, default=64)
+    args = parser.parse_args(argv)
+    items = collect(args.folder)
+    face_detector, detectors, bands = load_scoring(args.weights_dir, args.detectors.split(","))
+    rows = run_all(items, face_detector, detectors, bands, args.min_face_px, args.frames_per_video)
+    result = report(rows, bands.fake_from)
+    result["model"] = {d.name: d.version for d in detectors}
+    out = args.out or args.folder / "evaluation"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(result, indent=2))
+    plot_roc(rows, out / "roc.png")
+    print(format_summary(result))
+    print(f"wrote {out / 'report.json'} and {out / 'roc.png'}")
+    return 0
+
+
+def format_summary(result: dict) -> str:
+    """A readable table of the report."""
+    lines = [f"files {result['files']}, no face {result['no_face']}, errors {len(result['errors'])}, "
+             f"threshold {result['threshold']:.3f}"]
+    for level in ("frame_level", "video_level"):
+        lines.append(f"{level:12} " + _fmt(result[level]))
+    for source, entry in result["per_source"].items():
+        lines.append(f"  {source:24} frames " + _fmt(entry["frame_level"]))
+        if "video_level" in entry:
+            lines.append(f"  {'':24} videos " + _fmt(entry["video_level"]))
+    return "\n".join(lines)
+
+
+def _fmt(m: dict) -> str:
+    """One metrics dict as text."""
+    keys = ("n_real", "n_fake", "n", "auc", "eer", "ap", "accuracy", "fpr", "tpr", "mean_score")
+    return " ".join(f"{k} {m[k]:.3f}" if isinstance(m[k], float) else f"{k} {m[k]}" for k in keys if k in m)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""Reading the badges and cards as assistive technology does: the page's accessibility tree, through the
+Chrome DevTools Protocol (the badges live in a closed shadow root that page scripts cannot reach)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BADGE_PREFIX = "Unmask:"
+
+
+@dataclass
+class AXNode:
+    """One node of the accessibility tree: role, name, its DOM node id, its children's ids, whether ignored."""
+
+    node_id: str
+    role: str
+    name: str
+    backend_id: int | None
+    children: list[str]
+    ignored: bool
+
+
+class AXReader:
+    """The accessibility tree of one Playwright page."""
+
+    def __init__(self, page):
+        self.page = page
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Accessibility.enable")
+        self.cdp.send("DOM.enable")
+
+    def nodes(self) -> dict[str, AXNode]:
+        """Every node of the page's tree, by id."""
+        tree = self.cdp.send("Accessibility.getFullAXTree")["nodes"]
+        return {n["nodeId"]: AXNode(n["nodeId"], (n.get("role") or {}).get("value", ""),
+                                    str((n.get("name") or {}).get("value", "")), n.get("backendDOMNodeId"),
+                                    n.get("childIds", []), bool(n.get("ignored")))
+                for n in tree}
+
+    def badges(self) -> list[AXNode]:
+        """The Unmask badges on the page (buttons named "Unmask: ...")."""
+        return [n for n in self.nodes().values()
+                if not n.ignored and n.role == "button" and n.name.startswith(BADGE_PREFIX)]
+
+    def badge_names(self) -> list[str]:
+        """The accessible names of the badges."""
+        return [n.name for n in self.badges()]
+
+    def text_under(self, role: str, name: str) -> str:
+        """All text inside the first node with this role and name (the details card, for example)."""
+        nodes = self.nodes()
+        start = next((n for n in nodes.values() if not n.ignored and n.role == role and n.name == name), None)
+        if start is None:
+            return ""
+        parts, stack = [], [start.node_id]
+        while stack:
+            node = nodes.get(stack.pop())
+            if node is None:
+                continue
+            if not node.ignored and node.role in ("StaticText", "img", "image") and node.name:
+                parts.append(node.name)
+            stack.extend(reversed(node.children))
+        return "\n".join(parts)
+
+    def click(self, node: AXNode) -> None:
+        """Click the middle of a node with the mouse, as a person would."""
+        quad = self.cdp.send("DOM.getBoxModel", {"backendNodeId": node.backend_id})["model"]["border"]
+        x = (quad[0] + quad[2] + quad[4] + quad[6]) / 4
+        y = (quad[1] + quad[3] + quad[5] + quad[7]) / 4
+        self.page.mouse.click(x, y)
+
+    def button(self, name: str) -> AXNode | None:
+        """The first button with this accessible name."""
+        return next((n for n in self.nodes().values() if not n.ignored and n.role == "button" and n.name == name),
+                    None)
