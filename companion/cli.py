@@ -67,8 +67,8 @@ def banner(url: str, token: str) -> str:
         f"Load the extension from the folder {EXTENSION_DIR}:",
         "  Chrome, Edge, Brave: open chrome://extensions, turn on Developer mode,",
         "    click \"Load unpacked\" and choose that folder.",
-        "  Firefox: open about:debugging#/runtime/this-firefox, click \"Load Temporary Add-on...\"",
-        "    and choose manifest.json in that folder.",
+        "  Firefox: run `python3 scripts/build_extension.py`, open about:debugging#/runtime/this-firefox,",
+        "    click \"Load Temporary Add-on...\" and choose build/firefox/manifest.json.",
         "Then paste the pairing token into the extension's options. Stop with Ctrl+C.",
     ])
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from companion.errors import Unavailable
+from models.weights_manifest import WeightsMissing
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +36,13 @@ class DetectorStatus:
         return {"name": self.name, "version": self.version}
 
 
-def _weights_missing_types() -> tuple[type[BaseException], ...]:
-    """The exception classes that mean "weights not installed" (the module may not exist yet)."""
-    types: list[type[BaseException]] = []
-    for module, attr in (("models.detectors.frame_cnn", "WeightsMissing"),
-                         ("models.weights_manifest", "WeightsMissing")):
-        try:
-            types.append(getattr(__import__(module, fromlist=[attr]), attr))
-        except (ImportError, AttributeError):
-            continue
-    return tuple(types)
-
-
 def _create(name: str, config: Mapping[str, Any]):
     """One detector instance from the registry; raises ModelMissing with a path-free reason."""
     kwargs = {"weights_dir": config["WEIGHTS_DIR"]} if config.get("WEIGHTS_DIR") else {}
     try:
         from models import registry
         return registry.create(name, **kwargs)
-    except _weights_missing_types() as exc:
+    except WeightsMissing as exc:
         log.warning("detector %s: %s", name, exc)
         raise ModelMissing(f"the weights of detector {name!r} are not installed") from None
     except (ImportError, KeyError) as exc:

@@ -3,7 +3,8 @@
 How scores are combined:
 - a face's score is the mean of the detectors' calibrated probabilities for its crop;
 - faces are grouped across the sampled frames into people (tracks) by box overlap and centre
-  distance, with a constant-velocity guess of where a moving face will be next;
+  distance (from the last box, or from a constant-velocity guess of where a moving face will be),
+  allowing more movement the more seconds lie between two sampled frames;
 - a person's score is the mean of the top half of that person's frame scores (ceil(n / 2) highest).
   A manipulation often shows only in some frames (a turn of the head, a blink), so the low half is
   dropped; averaging the top half rather than taking the max keeps one odd frame from deciding;
@@ -28,8 +29,12 @@ NO_FACE = "no_face"
 
 # Two boxes belong to one person only when their sizes are within this ratio of each other.
 MAX_SIZE_RATIO = 2.0
-# ... and their centres (or the track's predicted centre) are at most this many face sizes apart.
+# ... and their centres (or the track's predicted centre) are at most this many face sizes apart,
+# plus FACE_SPEED face sizes for every second between the two frames (sampled frames of a long video
+# are seconds apart), never more than MAX_REACH face sizes.
 MAX_CENTRE_DISTANCE = 1.5
+FACE_SPEED = 1.0
+MAX_REACH = 4.0
 # Two faces in one frame whose boxes share this much of the smaller box are one face found twice.
 DUPLICATE_OVERLAP = 0.6
 
@@ -101,66 +106,80 @@ def _size(box: Sequence[float]) -> float:
     return math.sqrt(max(box[2], 1e-6) * max(box[3], 1e-6))
 
 
-def match_similarity(expected: Sequence[float], box: Sequence[float]) -> float:
-    """How well `box` continues a track expected at `expected`; -inf when it cannot be the same person."""
+def reach(gap_seconds: float) -> float:
+    """How far (in face sizes) a face may move between two frames `gap_seconds` apart."""
+    return min(MAX_CENTRE_DISTANCE + FACE_SPEED * max(gap_seconds, 0.0), MAX_REACH)
+
+
+def match_similarity(expected: Sequence[float], box: Sequence[float], limit: float = MAX_CENTRE_DISTANCE) -> float:
+    """How well `box` continues a track expected at `expected`; -inf when it cannot be the same person.
+
+    `limit` is the largest centre distance allowed, in face sizes (see `reach`).
+    """
     size_a, size_b = _size(expected), _size(box)
     if max(size_a, size_b) / min(size_a, size_b) > MAX_SIZE_RATIO:
         return -math.inf
     distance = float(np.linalg.norm(_centre(expected) - _centre(box))) / ((size_a + size_b) / 2.0)
-    if distance > MAX_CENTRE_DISTANCE:
+    if distance > limit:
         return -math.inf
-    return box_iou(expected, box) + (1.0 - distance / MAX_CENTRE_DISTANCE)
+    return box_iou(expected, box) + (1.0 - distance / limit)
 
 
 class _Track:
     """A person being followed through the frames: observation ids, frames and boxes so far."""
 
-    def __init__(self, obs_id: int, obs: FaceObservation):
-        """Start a track with its first observation."""
+    def __init__(self, obs_id: int, obs: FaceObservation, time: float):
+        """Start a track with its first observation, seen at `time` seconds."""
         self.members = [obs_id]
         self.frames = [obs.frame]
+        self.times = [time]
         self.boxes = [tuple(float(v) for v in obs.box)]
 
-    def expected_box(self, frame: int) -> tuple[float, float, float, float]:
-        """Where this person's face should be in `frame`: the last box moved at the last velocity."""
+    def expected_boxes(self, frame: int) -> list[tuple[float, float, float, float]]:
+        """Where this person's face may be in `frame`: the last box, and it moved at the last velocity."""
         last = self.boxes[-1]
         if len(self.boxes) < 2:
-            return last
+            return [last]
         step = (_centre(last) - _centre(self.boxes[-2])) / (self.frames[-1] - self.frames[-2])
         shift = step * (frame - self.frames[-1])
-        return (last[0] + shift[0], last[1] + shift[1], last[2], last[3])
+        return [last, (last[0] + shift[0], last[1] + shift[1], last[2], last[3])]
 
-    def add(self, obs_id: int, obs: FaceObservation) -> None:
+    def similarity(self, frame: int, time: float, box: Sequence[float]) -> float:
+        """Best match of `box` (seen at `time`) with this track's expected boxes; -inf when none fits."""
+        limit = reach(time - self.times[-1])
+        return max(match_similarity(expected, box, limit) for expected in self.expected_boxes(frame))
+
+    def add(self, obs_id: int, obs: FaceObservation, time: float) -> None:
         """Append one observation."""
         self.members.append(obs_id)
         self.frames.append(obs.frame)
+        self.times.append(time)
         self.boxes.append(tuple(float(v) for v in obs.box))
 
 
-def group_faces(observations: Sequence[FaceObservation]) -> list[list[int]]:
-    """Group observations into people; returns lists of observation indices, in order of first appearance."""
+def group_faces(observations: Sequence[FaceObservation], times: Sequence[float] | None = None) -> list[list[int]]:
+    """Group observations into people; returns lists of observation indices, in order of first appearance.
+
+    `times[f]` is the timestamp (s) of analysed frame f; without it frames count as simultaneous (no
+    extra reach for time between them). Within a frame, the best-matching pairs are linked first.
+    """
     tracks: list[_Track] = []
     by_frame: dict[int, list[int]] = {}
     for obs_id, obs in enumerate(observations):
         by_frame.setdefault(obs.frame, []).append(obs_id)
     for frame in sorted(by_frame):
-        ids = by_frame[frame]
-        pairs = []
-        for t, track in enumerate(tracks):
-            expected = track.expected_box(frame)
-            for obs_id in ids:
-                sim = match_similarity(expected, observations[obs_id].box)
-                if sim > -math.inf:
-                    pairs.append((sim, t, obs_id))
+        ids, time = by_frame[frame], float(times[frame]) if times is not None else 0.0
+        pairs = [(track.similarity(frame, time, observations[obs_id].box), t, obs_id)
+                 for t, track in enumerate(tracks) for obs_id in ids]
         used_tracks, used_obs = set(), set()
-        for _sim, t, obs_id in sorted(pairs, key=lambda p: -p[0]):
-            if t not in used_tracks and obs_id not in used_obs:
-                tracks[t].add(obs_id, observations[obs_id])
+        for sim, t, obs_id in sorted(pairs, key=lambda p: -p[0]):
+            if sim > -math.inf and t not in used_tracks and obs_id not in used_obs:
+                tracks[t].add(obs_id, observations[obs_id], time)
                 used_tracks.add(t)
                 used_obs.add(obs_id)
         for obs_id in ids:
             if obs_id not in used_obs:
-                tracks.append(_Track(obs_id, observations[obs_id]))
+                tracks.append(_Track(obs_id, observations[obs_id], time))
     return [track.members for track in tracks]
 
 
@@ -210,7 +229,8 @@ def _max_or_none(values) -> float | None:
 def aggregate(frames: Sequence[FrameRef], observations: Sequence[FaceObservation],
               bands: ScoreBands, detectors: Sequence[str], *, timeline: bool) -> dict:
     """The result's verdict, score, faces (people), per-detector scores and, when `timeline`, frames."""
-    people = [[observations[i] for i in group] for group in group_faces(observations)]
+    groups = group_faces(observations, [f.timestamp for f in frames])
+    people = [[observations[i] for i in group] for group in groups]
     faces = []
     for person_id, members in enumerate(people):
         score = _person_score(members, None)

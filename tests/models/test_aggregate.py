@@ -175,3 +175,16 @@ def test_a_face_found_twice_in_a_frame_is_kept_once():
     assert distinct_faces([loose, real, other], [0.55, 0.97, 0.9]) == [1, 2]
     # two people side by side, boxes touching a little: both kept
     assert distinct_faces([(0, 0, 100, 100), (80, 0, 100, 100)], [0.9, 0.8]) == [0, 1]
+
+
+def test_sparse_frames_of_a_long_video_allow_more_movement():
+    # one face jumping 2.5 face sizes between samples: one person when samples are 2 s apart ...
+    jumps = [face(f, 100 + 250 * f, 100, 0.5) for f in range(4)]
+    slow = [FrameRef(index=f * 60, timestamp=f * 2.0) for f in range(4)]
+    assert len(group_faces(jumps, [f.timestamp for f in slow])) == 1
+    assert len(aggregate(slow, jumps, BANDS, ["frame_cnn"], timeline=True)["faces"]) == 1
+    # ... but not when they are 0.1 s apart (no face moves that fast: a different person)
+    assert len(group_faces(jumps, [f * 0.1 for f in range(4)])) == 4
+    # and never beyond MAX_REACH face sizes, however long the gap
+    far = [face(0, 0, 100, 0.5), face(1, 500, 100, 0.5)]
+    assert len(group_faces(far, [0.0, 60.0])) == 2

@@ -80,10 +80,10 @@ function base64Bytes(text) {
 }
 
 /** Check a file the check-file page read: upload it, wait for the result. */
-async function checkFile({ name, type, data }) {
+async function checkFile({ name, mime, data }) {
   const bytes = base64Bytes(String(data ?? ""));
   if (bytes.length === 0 || bytes.length > MAX_FILE_BYTES) throw new CompanionError("file_too_large", "use `unmask scan FILE` for files this large");
-  const answer = await client.submitFile(new Blob([bytes], { type: type || "application/octet-stream" }), String(name || "upload"));
+  const answer = await client.submitFile(new Blob([bytes], { type: mime || "application/octet-stream" }), String(name || "upload"));
   return answer.status === "done" ? answer : client.waitForAnalysis(answer.id);
 }
 

@@ -9,8 +9,8 @@ export const MENU_ID = "unmask-check";
 export const MENU_CONTEXTS = Object.freeze(["image", "video", "link", "page"]);
 const CONTENT_SCRIPTS = Object.freeze([
   "src/shared/ext.js", "src/shared/messages.js", "src/shared/settings.js", "src/shared/format.js",
-  "src/content/find-media.js", "src/content/badge-state.js", "src/content/capture.js", "src/ui/card.js",
-  "src/content/badges.js", "src/content/auto-check.js", "src/content/main.js",
+  "src/content/find-media.js", "src/content/badge-state.js", "src/content/capture.js", "src/ui/provenance-view.js",
+  "src/ui/card.js", "src/content/badges.js", "src/content/auto-check.js", "src/content/main.js",
 ]);
 
 /** (Re)create the menu entry; called on install, update and browser start. */

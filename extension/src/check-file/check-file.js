@@ -4,6 +4,7 @@ import "../shared/ext.js";
 import "../shared/messages.js";
 import "../shared/format.js";
 import "../content/badge-state.js";
+import "../ui/provenance-view.js";
 import "../ui/card.js";
 import { ask, localize, t } from "../ui/page.js";
 
@@ -53,7 +54,7 @@ async function check(file) {
   show(state, null, file);
   const media = await previewOf(file);
   try {
-    const analysis = await ask({ type: MSG.CHECK_FILE, name: file.name, type: file.type, data: await base64Of(file) });
+    const analysis = await ask({ type: MSG.CHECK_FILE, name: file.name, mime: file.type, data: await base64Of(file) });
     state = badgeState.reduce(state, { type: "done", analysis });
   } catch (error) {
     state = badgeState.reduce(state, { type: "error", error: { key: error.key ?? "errorUnknown", code: error.code } });

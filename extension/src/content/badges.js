@@ -50,6 +50,14 @@
     .card button.close { border: none; background: transparent; font-size: 20px; line-height: 1; padding: 0 4px; margin: 0; }
     .choices { margin-top: 4px; } .choices[hidden] { display: none; }
     .status { min-height: 1em; color: #1a7f37; }
+    .marker { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 11px; font-weight: 700; line-height: 16px;
+      background: #4a148c; color: #fff; border: 1px solid #fff; letter-spacing: .02em; vertical-align: middle; }
+    .card h2 .marker { font-size: 11px; margin-left: 2px; }
+    .provenance { border-top: 1px solid #d0d7de; margin-top: 8px; padding-top: 2px; }
+    .prov-line.prov-ai { font-weight: 600; color: #4a148c; } .prov-line.prov-error { color: #6d2a00; }
+    .prov-facts summary { cursor: pointer; color: #0969da; margin: 4px 0; }
+    .prov-facts summary:focus-visible { outline: 3px solid #1a73e8; outline-offset: 2px; }
+    .prov-facts .facts { font-size: 12px; }
   `;
 
   /** The document box of an anchor (an element, or {point: {x, y}} in document coordinates); null if not shown. */
@@ -91,24 +99,36 @@
       return root;
     }
 
-    /** The text and accessible name of a badge for a state; null when it stays hidden. */
+    /** The provenance marker of a finished check ({text, aria}), or null when the file declares no AI. */
+    function markerOf(state) {
+      return state.phase === "done" ? ns.provenanceView.badgeMarker(state.analysis.result.provenance, t) : null;
+    }
+
+    /** Whether a state's badge is shown: its verdict's rule, or always when the file declares AI generation. */
+    function shown(state) {
+      return ns.badgeState.view(state, options.prefs()).visible || markerOf(state) !== null;
+    }
+
+    /** The text, provenance marker and accessible name of a badge for a state, and whether it is shown. */
     function describe(state) {
       const view = ns.badgeState.view(state, options.prefs());
+      const marker = markerOf(state);
       const label = t(view.labelKey);
       const reason = view.reasonKey ? t(view.reasonKey) : "";
       const text = [view.tone === "fake" ? "⚠" : "", label, view.detail].filter(Boolean).join(" ");
-      const aria = t("badgeAria", [[label, view.detail, reason].filter(Boolean).join(", ")]);
-      return { view, text, aria };
+      const aria = t("badgeAria", [[label, view.detail, reason, marker?.aria].filter(Boolean).join(", ")]);
+      return { view, text, marker, aria, visible: shown(state) };
     }
 
-    /** Make or refresh the button of one anchor. */
+    /** Make or refresh the button of one anchor: the verdict, then the provenance marker beside it. */
     function paint(key, anchor, button) {
-      const { view, text, aria } = describe(entries.get(key).state);
+      const { view, text, marker, aria, visible } = describe(entries.get(key).state);
       button.className = `badge tone-${view.tone}`;
       button.textContent = text;
+      if (marker) button.append(Object.assign(document.createElement("span"), { className: "marker", textContent: marker.text }));
       button.setAttribute("aria-label", aria);
       button.title = aria;
-      button.hidden = !view.visible;
+      button.hidden = !visible;
       return button;
     }
 
@@ -206,7 +226,7 @@
             continue;
           }
           const box = anchorBox(anchor);
-          const visible = box !== null && ns.badgeState.view(entry.state, options.prefs()).visible;
+          const visible = box !== null && shown(entry.state);
           button.hidden = !visible;
           if (!visible) continue;
           button.style.left = `${Math.round(box.left + OFFSET_PX)}px`;

@@ -10,6 +10,7 @@
   const { ext, messages: MSG, settings, findMedia, badgeState, capture } = ns;
   const t = ext.i18n.t;
   const FRAME_COUNT = 16;
+  const MAX_REMEMBERED = 300;
   let prefs = settings.normalize({});
   let lastContextMenu = null; // {x, y, pageX, pageY, elements, target}
   let localKeys = 0;
@@ -94,9 +95,18 @@
     }
   }
 
+  /** Forget the requests of media no longer on the page (endless feeds remove what scrolled away). */
+  function pruneRequests() {
+    if (requests.size < MAX_REMEMBERED) return;
+    for (const [key, request] of requests) {
+      if (!request.anchors.some((a) => a.point || a.isConnected)) requests.delete(key);
+    }
+  }
+
   /** Show a badge on `anchors` and ask the background to check `source` (frames captured first). */
   async function start(media, source, anchors, manual, force = false) {
     const key = findMedia.sourceKey(source) ?? `local:${++localKeys}`;
+    pruneRequests();
     requests.set(key, { media, source, anchors, manual });
     overlay.set(key, anchors, badgeState.initial(manual));
     const sent = source.type === "frames" ? await framesFor(media, source, key) : source;

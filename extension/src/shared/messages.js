@@ -17,7 +17,7 @@
     PAIR: "pair", // {token, companionUrl} -> status
     GET_TAB_RESULTS: "get-tab-results", // {tabId} -> [items]
     EXPORT_FEEDBACK: "export-feedback", // {} -> {csv}
-    CHECK_FILE: "check-file", // {name, type, data (base64)} -> analysis
+    CHECK_FILE: "check-file", // {name, mime, data (base64)} -> analysis
     PAGE_FEEDBACK: "page-feedback", // {analysisId, label} from an extension page
   });
 })();

@@ -1,5 +1,6 @@
-// The details card of a check: verdict, score, faces with thumbnails, a video's timeline, model,
-// time, "Check again" and "This looks wrong". Builds DOM with textContent only (never HTML from data).
+// The details card of a check: verdict, score, faces with thumbnails, a video's timeline, what the
+// file states about its own provenance, model, time, "Check again" and "This looks wrong". Builds DOM
+// with textContent only (never HTML from data).
 // Classic script that also loads as a module (publishes globalThis.Unmask.card); used by the badges
 // in web pages and by the check-file page.
 (() => {
@@ -8,6 +9,7 @@
   const SVG_NS = "http://www.w3.org/2000/svg";
   const TIMELINE = Object.freeze({ width: 300, height: 64 });
   const THUMB_PX = 56;
+  let provenanceIds = 0;
 
   /** An element with a class and optional text. */
   function el(doc, tag, className, text) {
@@ -158,6 +160,34 @@
     return { button: wrong, panel };
   }
 
+  /** The "Provenance" section: what the file states about its origin, its statements listed collapsed; null for nothing. */
+  function provenanceSection(doc, provenance, t) {
+    const shown = ns.provenanceView.cardSection(provenance, t);
+    if (!shown) return null;
+    const section = el(doc, "section", "provenance");
+    const heading = el(doc, "h3", null, t("provenanceHeading"));
+    heading.id = `unmask-provenance-${++provenanceIds}`;
+    section.setAttribute("aria-labelledby", heading.id);
+    section.append(heading);
+    for (const line of shown.lines) {
+      const node = el(doc, "p", `prov-line ${line.className}`, line.text);
+      if (line.title) node.title = line.title;
+      section.append(node);
+    }
+    if (shown.facts.length) {
+      const details = el(doc, "details", "prov-facts");
+      const list = el(doc, "dl", "facts");
+      for (const item of shown.facts) {
+        const value = el(doc, "dd", null, item.value);
+        value.append(el(doc, "div", "muted", t("provenanceFactSource", [item.source])));
+        list.append(el(doc, "dt", null, item.field), value);
+      }
+      details.append(el(doc, "summary", null, shown.factsLabel), list);
+      section.append(details);
+    }
+    return section;
+  }
+
   /** The body of a finished check. */
   function resultBody(doc, root, analysis, media, t, handlers) {
     const { result } = analysis;
@@ -175,6 +205,8 @@
     if (Array.isArray(result.frames) && result.frames.length) {
       root.append(el(doc, "h3", null, t("cardTimeline")), timeline(doc, result, t));
     }
+    const provenance = provenanceSection(doc, result.provenance, t);
+    if (provenance) root.append(provenance);
     const facts = el(doc, "dl", "facts");
     fact(doc, facts, t("cardModel"), `${result.model?.name ?? "?"} ${result.model?.version ?? ""}`.trim());
     fact(doc, facts, t("cardChecked"), new Date(analysis.created_at ?? Date.now()).toLocaleString());
@@ -197,6 +229,12 @@
     card.tabIndex = -1;
     const header = el(doc, "header");
     const title = el(doc, "h2", "title", view.detail && state.phase === "done" ? `${t(view.labelKey)} · ${view.detail}` : t(view.labelKey));
+    const marker = state.phase === "done" ? ns.provenanceView.badgeMarker(state.analysis.result.provenance, t) : null;
+    if (marker) {
+      const tag = el(doc, "span", "marker", marker.text);
+      tag.title = marker.aria;
+      title.append(" ", tag);
+    }
     header.append(title);
     if (handlers.onClose) {
       const close = button(doc, "close", "×", handlers.onClose);

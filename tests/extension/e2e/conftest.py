@@ -137,11 +137,14 @@ class Browser:
         return f"chrome-extension://{self.extension_id}"
 
     def worker(self):
-        """The extension's service worker (waiting for it when it was stopped and starts again)."""
+        """The extension's service worker; when Chromium stopped it, an extension page wakes it up again."""
         for worker in self.context.service_workers:
             if worker.url.startswith(self.origin):
                 return worker
-        return self.context.wait_for_event("serviceworker", timeout=20000)
+        with self.context.expect_event("serviceworker", timeout=20000) as started:
+            waker = self.page("src/popup/popup.html")
+        waker.close()
+        return started.value
 
     def page(self, path: str):
         """Open one of the extension's pages in a new tab."""

@@ -10,7 +10,7 @@ from skimage import data
 from tests.helpers.http_server import FixtureServer, send_body
 from tests.helpers.media import astronaut_head, make_jpeg_bytes
 
-VIDEO_SIZE = (320, 240)
+VIDEO_SIZE = (480, 360)
 VIDEO_FPS = 25
 VIDEO_SECONDS = 2.0
 
@@ -20,7 +20,7 @@ def face_webm() -> bytes:
     import av
 
     width, height = VIDEO_SIZE
-    head = astronaut_head()[::2, ::2]  # 120 x 110: a face the detector finds in every frame
+    head = astronaut_head()  # 240 x 220: a face of about 100 px, big enough to be scored in every frame
     frames = round(VIDEO_SECONDS * VIDEO_FPS)
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="webm") as container:
@@ -29,7 +29,7 @@ def face_webm() -> bytes:
         stream.options = {"b": "800k", "deadline": "realtime", "cpu-used": "8"}
         for i in range(frames):
             frame = np.full((height, width, 3), 128, np.uint8)
-            x = 40 + round(80 * i / frames)
+            x = 40 + round(160 * i / frames)
             y = (height - head.shape[0]) // 2
             frame[y:y + head.shape[0], x:x + head.shape[1]] = head
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
@@ -64,22 +64,25 @@ OVERLAY_PAGE = """
 
 FEED_PAGE = """
 <p>A feed: one big photo, one thumbnail too small to hold a checkable face, more photos arriving later.</p>
-<div id="feed">
-  <figure><img class="post" src="/img/astronaut.jpg?post=1" width="320" height="320" alt=""></figure>
-  <figure><img id="thumb" src="/img/astronaut.jpg?thumb=1" width="48" height="48" alt=""></figure>
-</div>
+<div id="feed"></div>
 <script>
+  // ?feed=NAME gives each browser its own image URLs.
+  const feedName = new URLSearchParams(location.search).get("feed") || "main";
+  const post = (query, size, id) => {
+    const figure = document.createElement("figure");
+    const img = document.createElement("img");
+    img.className = "post";
+    if (id) img.id = id;
+    img.width = size; img.height = size; img.alt = "";
+    img.src = `/img/astronaut.jpg?feed=${feedName}&${query}`;
+    figure.append(img);
+    document.getElementById("feed").append(figure);
+  };
+  post("post=1", 320);
+  post("thumb=1", 48, "thumb");
   setTimeout(() => {
-    const feed = document.getElementById("feed");
-    for (const query of ["post=2", "post=1"]) {
-      const figure = document.createElement("figure");
-      const img = document.createElement("img");
-      img.className = "post late";
-      img.width = 320; img.height = 320; img.alt = "";
-      img.src = "/img/astronaut.jpg?" + query;
-      figure.append(img);
-      feed.append(figure);
-    }
+    post("post=2", 320);
+    post("post=1", 320);
     document.body.dataset.appended = "1";
   }, 1500);
 </script>
