@@ -177,7 +177,7 @@ def format_table(entries: list[dict]) -> str:
     for entry in entries:
         row = _row(entry)
         verdict = row["verdict"] if not row["error_code"] else f"error: {row['error_code']}"
-        lines.append((row["source"], verdict, row["score"] or "-", str(row["faces"]),
+        lines.append((row["source"], verdict, row["score"] or "-", "-" if row["error_code"] else str(row["faces"]),
                       row["kind"] or "-", f"{row['seconds']}s"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)

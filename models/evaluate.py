@@ -170,7 +170,7 @@ def load_scoring(weights_dir: Path | None, detector_names: list[str]):
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: unmask evaluate DIR [--out OUT] [--detectors frame_cnn] [--weights-dir W]."""
-    parser = argparse.ArgumentParser(prog="unmask evaluate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="unmask evaluate", description=__doc__ + SIDE_BY_SIDE_HELP,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, help="a folder with real/ and fake/ subfolders")
     parser.add_argument("--out", type=Path, help="where report.json and roc.png go (default: FOLDER/evaluation)")
@@ -178,8 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights-dir", type=Path, help="weights folder (default: the shipped models/weights)")
     parser.add_argument("--frames-per-video", type=int, default=32)
     parser.add_argument("--min-face-px", type=int, default=64)
+    parser.add_argument("--clip-frames", type=int, default=8,
+                        help="with a clip detector: videos are read as runs of this many consecutive frames")
+    parser.add_argument("--clip-min-frames", type=int, default=4, help="shortest track a clip detector scores")
     args = parser.parse_args(argv)
     items = collect(args.folder)
+    if "," in args.detectors or any(is_clip_detector(name) for name in args.detectors.split(",")):
+        return main_side_by_side(args, items)
     face_detector, detectors, bands = load_scoring(args.weights_dir, args.detectors.split(","))
     rows = run_all(items, face_detector, detectors, bands, args.min_face_px, args.frames_per_video)
     result = report(rows, bands.fake_from)
@@ -210,6 +215,140 @@ def _fmt(m: dict) -> str:
     """One metrics dict as text."""
     keys = ("n_real", "n_fake", "n", "auc", "eer", "ap", "accuracy", "fpr", "tpr", "mean_score")
     return " ".join(f"{k} {m[k]:.3f}" if isinstance(m[k], float) else f"{k} {m[k]}" for k in keys if k in m)
+
+
+
+# --- several detectors side by side, and fusion with a clip (temporal) detector ---------------------
+
+SIDE_BY_SIDE_HELP = """
+Several detectors (--detectors frame_cnn,hybrid_vit,temporal): the report's top level is the frame
+detectors together (their mean per face, as the companion combines them); `per_detector` has each
+detector alone (each frame detector at its own threshold; a clip detector on videos only, a video
+scored by its most suspect person's clip scores); with a clip detector, `fusion` has the fused
+person scores (models.fusion, the method shipped in the clip detector's manifest entry), video
+level. With a clip detector, videos are read as runs of --clip-frames consecutive frames
+(frames-per-video / clip-frames runs) for every detector, so all columns see the same frames.
+"""
+
+
+def is_clip_detector(name: str) -> bool:
+    """True when `name` is a registered clip (temporal) detector."""
+    from models import registry
+    from models.detector import ClipDetector
+
+    registry.names()
+    return issubclass(registry.DETECTORS.get(name, object), ClipDetector)
+
+
+def decode_runs(path: Path, frames_per_video: int, clip_frames: int):
+    """Frame references, RGB frames and the run of each frame, from runs of consecutive frames."""
+    from models.frames import sample_clips
+
+    runs = sample_clips(path, max(1, frames_per_video // clip_frames), clip_frames, max_side=2560)
+    frames = [(number, f) for number, run in enumerate(runs) for f in run]
+    refs = [FrameRef(int(f.index), float(f.timestamp)) for _, f in frames]
+    return refs, [f.image for _, f in frames], [number for number, _ in frames]
+
+
+def _score_and_frames(result: dict) -> tuple[float | None, list[float]]:
+    """An aggregate result's score and its frames' scores."""
+    frame_scores = [f["score"] for f in result.get("frames", []) if f.get("score") is not None]
+    return result.get("score"), frame_scores
+
+
+def score_file_side_by_side(path: Path, kind: str, face_detector, frame_detectors, clip_detector, bands,
+                            options) -> dict[str, tuple[float | None, list[float]]]:
+    """(score, frame scores) of one file for: the frame detectors together ("combined"), each detector
+    alone, and "fusion" (with a clip detector; videos only for the clip detector and fusion)."""
+    from models.aggregate import group_faces, robust_mean
+    from models.clip_analysis import fused_people, person_clip_scores, score_runs, track_runs
+
+    runs_of_frame = None
+    if clip_detector is not None and kind == "video":
+        refs, images, runs_of_frame = decode_runs(path, options.frames_per_video, options.clip_frames)
+    else:
+        refs, images, _ = decode(path, kind, options.frames_per_video)
+    found, crops = find_faces(images, face_detector, options.min_face_px)
+    scores = score_crops(frame_detectors, crops)
+    names = [d.name for d in frame_detectors]
+    obs = observations(found, scores)
+    out = {"combined": _score_and_frames(aggregate(refs, obs, bands, names, timeline=True))}
+    for name in names:
+        alone = observations(found, {name: scores[name]})
+        out[name] = _score_and_frames(aggregate(refs, alone, bands, [name], timeline=True))
+    if runs_of_frame is not None:
+        people = group_faces(obs, [f.timestamp for f in refs])  # the people aggregate() finds
+        runs = track_runs(found, people, runs_of_frame, options.clip_min_frames, clip_detector.max_frames)
+        per_person = person_clip_scores(runs, score_runs(clip_detector, crops, found, runs).scores, len(people))
+        temporal = [robust_mean(s) for s in per_person if s]
+        out[clip_detector.name] = (max(temporal) if temporal else None, [])
+        fused = [s for s in fused_people(obs, people, per_person, clip_detector.fusion) if s is not None]
+        out["fusion"] = (max(fused) if fused else None, [])
+    return out
+
+
+def run_all_side_by_side(items, face_detector, frame_detectors, clip_detector, bands, options, log=print):
+    """Scored rows per column ("combined", each detector, "fusion"); failures kept with their reason."""
+    columns = ["combined", *[d.name for d in frame_detectors]]
+    if clip_detector is not None:
+        columns += [clip_detector.name, "fusion"]
+    rows: dict[str, list[Scored]] = {column: [] for column in columns}
+    for n, (path, label, source, kind) in enumerate(items, 1):
+        try:
+            scored = score_file_side_by_side(path, kind, face_detector, frame_detectors, clip_detector, bands, options)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - an unreadable file is reported, not fatal
+            scored, error = {}, f"{type(exc).__name__}: {exc}"
+        for column in columns:
+            if column in (clip_detector.name if clip_detector else None, "fusion") and kind != "video":
+                continue  # the clip detector and fusion are measured on videos
+            score, frames = scored.get(column, (None, []))
+            rows[column].append(Scored(path, label, source, kind, score, frames, error))
+        if n % 25 == 0 or n == len(items):
+            log(f"scored {n}/{len(items)}")
+    return rows
+
+
+def main_side_by_side(args, items) -> int:
+    """`unmask evaluate` with several detectors: each alone, together, and fused with a clip detector."""
+    from models.detector import ClipDetector
+
+    face_detector, detectors, _ = load_scoring(args.weights_dir, args.detectors.split(","))
+    frame_detectors = [d for d in detectors if not isinstance(d, ClipDetector)]
+    clip_detectors = [d for d in detectors if isinstance(d, ClipDetector)]
+    if not frame_detectors or len(clip_detectors) > 1:
+        raise SystemExit("unmask evaluate: name at least one frame detector and at most one clip detector")
+    clip_detector = clip_detectors[0] if clip_detectors else None
+    bands = frame_detectors[0].bands
+    rows = run_all_side_by_side(items, face_detector, frame_detectors, clip_detector, bands, args)
+    result = report(rows["combined"], bands.fake_from)
+    result["per_detector"] = {d.name: report(rows[d.name], d.bands.fake_from) for d in detectors}
+    if clip_detector is not None:
+        fusion_bands = clip_detector.fusion.bands or {"fake_from": bands.fake_from}
+        result["fusion"] = {"config": clip_detector.fusion.to_dict(),
+                            **report(rows["fusion"], fusion_bands["fake_from"])}
+    result["model"] = {d.name: d.version for d in detectors}
+    out = args.out or args.folder / "evaluation"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(result, indent=2))
+    plot_roc(rows["combined"], out / "roc.png")
+    print(format_summary(result))
+    print(format_side_by_side(result))
+    print(f"wrote {out / 'report.json'} and {out / 'roc.png'}")
+    return 0
+
+
+def format_side_by_side(result: dict) -> str:
+    """One line per detector (and fusion): threshold, frame-level and video-level metrics."""
+    columns = dict(result["per_detector"])
+    if "fusion" in result:
+        columns["fusion"] = result["fusion"]
+    lines = ["side by side:"]
+    for name, entry in columns.items():
+        lines.append(f"  {name:12} threshold {entry['threshold']:.3f}")
+        lines.append(f"  {'':12} frames {_fmt(entry['frame_level'])}")
+        lines.append(f"  {'':12} videos {_fmt(entry['video_level'])}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import importlib
 DETECTORS: dict[str, type] = {}
 
 # Modules that register detectors when imported.
-_DETECTOR_MODULES = ("models.detectors.frame_cnn",)
+_DETECTOR_MODULES = ("models.detectors.frame_cnn", "models.detectors.hybrid_vit", "models.detectors.temporal")
 
 
 def register(name: str):

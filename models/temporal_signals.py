@@ -69,12 +69,38 @@ def still_signals(crop: np.ndarray, masks: dict) -> tuple[np.ndarray, float]:
     return colour, float(sharp)
 
 
+def _peak_offset(left: float, centre: float, right: float) -> float:
+    """Sub-pixel position of a peak from three samples (a parabola through them), in [-0.5, 0.5]."""
+    denom = left - 2 * centre + right
+    return 0.0 if abs(denom) < 1e-12 else float(np.clip(0.5 * (left - right) / denom, -0.5, 0.5))
+
+
+def region_shift(prev: np.ndarray, cur: np.ndarray, window: np.ndarray) -> tuple[float, float, float]:
+    """(dx, dy, peak) of `cur` against `prev` inside a smooth window, by phase correlation.
+
+    Numpy rather than cv2.phaseCorrelate, which in OpenCV 5.0 returns (N/2, N/2) for identical
+    images and a half-pixel bias on even sizes: a duplicated frame must read as no shift.
+    """
+    weights = window / max(float(window.sum()), 1e-9)
+    a = (prev - float((prev * weights).sum())) * window
+    b = (cur - float((cur * weights).sum())) * window
+    cross = np.fft.rfft2(b) * np.conj(np.fft.rfft2(a))
+    magnitude = np.abs(cross)
+    cross /= magnitude + 1e-9 * float(magnitude.max()) + 1e-12
+    r = np.fft.irfft2(cross, s=a.shape)
+    h, w = r.shape
+    y, x = np.unravel_index(int(np.argmax(r)), r.shape)
+    dx = (x + w // 2) % w - w // 2 + _peak_offset(r[y, (x - 1) % w], r[y, x], r[y, (x + 1) % w])
+    dy = (y + h // 2) % h - h // 2 + _peak_offset(r[(y - 1) % h, x], r[y, x], r[(y + 1) % h, x])
+    return float(dx), float(dy), float(r[y, x])
+
+
 def motion_signals(prev: np.ndarray, grey: np.ndarray, masks: dict, scale: float) -> np.ndarray:
     """Region changes (3), inner and outer shifts (4) and inner match quality between two grey crops."""
     diff = np.abs(grey - prev)
     changes = [np.log1p(_region_mean(diff, masks[r])) for r in ("band", "inner", "outer")]
-    (idx, idy), match = cv2.phaseCorrelate(prev, grey, masks["inner_window"])
-    (odx, ody), _ = cv2.phaseCorrelate(prev, grey, masks["outer_window"])
+    idx, idy, match = region_shift(prev, grey, masks["inner_window"])
+    odx, ody, _ = region_shift(prev, grey, masks["outer_window"])
     shifts = np.clip(np.array([idx, idy, odx, ody]) * scale, -8.0, 8.0)
     return np.array([*changes, *shifts, match], dtype=np.float32)
 

@@ -34,6 +34,20 @@ def load_faces(config: dict, cache_dir: Path):
     return train, val
 
 
+# Trainers other than the frame Trainer, by the config's `trainer` key (absent: "frames").
+TRAINERS = {"temporal": "models.temporal_trainer"}
+
+
+def train_with_own_data(config: dict, log) -> dict:
+    """Run a trainer that reads its own data (`config["trainer"]` in TRAINERS); returns its report."""
+    import importlib
+
+    name = config["trainer"]
+    if name not in TRAINERS:
+        raise ValueError(f"unknown trainer {name!r}; known: frames, {', '.join(sorted(TRAINERS))}")
+    return importlib.import_module(TRAINERS[name]).train(config, log)
+
+
 def train_from_config(config: dict, faces_train, faces_val, log) -> dict:
     """Train the configured detector; returns the final report."""
     from models.trainer import Trainer
@@ -67,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     log = RunLog(run_dir)
     np.random.seed(config.get("seed", 0))
+    if config.get("trainer", "frames") != "frames":
+        log("done", report=train_with_own_data(config, log))
+        return 0
     faces_train, faces_val = load_faces(config, run_dir.parent / "cache")
     log(f"faces: {len(faces_train.images)} train, {len(faces_val.images)} val")
     report = train_from_config(config, faces_train, faces_val, log)

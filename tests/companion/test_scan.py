@@ -16,6 +16,7 @@ from skimage import data
 
 from companion import cli, cli_scan
 from companion.config import DEFAULTS
+from companion.pipeline import STAGES
 
 
 class FakeTerminal(io.StringIO):
@@ -145,7 +146,7 @@ def test_scan_json_output_has_full_results(media_tree, config):
     result = entry["result"]
     assert result["media"]["kind"] == "image"
     assert len(result["faces"]) == 1
-    assert set(result["timings"]) == {"fetch", "decode", "faces", "detect", "aggregate"}
+    assert set(result["timings"]) == set(STAGES)
 
 
 def test_scan_url_fetches_then_analyses(web_server, media_tree, config):

@@ -1,0 +1,150 @@
+"""Fusion: one person's frame-level scores and temporal clip scores -> one fused score (pure numpy).
+
+Evidence per person (each a calibrated probability):
+- frame evidence `f`: the mean of the top half of the person's frame scores (`robust_mean`, as
+  `models.aggregate` scores a person), each frame score being the mean of the frame detectors;
+- temporal evidence `t`: the same top-half mean over the person's clip scores from the temporal
+  detector (the probability that a clip flickers).
+
+Methods (`FusionConfig.method`):
+- "frame_only": f (temporal evidence ignored);
+- "max": max(f, t), the rule: a person is as suspect as their stronger evidence. A smooth fake
+  leaves t low and is caught by f; a flickering one raises t even when single frames look clean;
+- "logistic": sigmoid(bias + frame_weight * logit(f) + temporal_weight * logit(t)), weights fitted
+  by logistic regression on validation people (`fit_logistic`).
+
+A person without temporal evidence (an image, a track too short for a clip) keeps f unchanged,
+whatever the method. `choose_fusion` picks the method on validation data: each candidate is
+scored by cross-fitted AUC (the logistic weights fitted on one half, measured on the other) and
+the best one wins, the simpler one on a tie (frame_only, then max, then logistic).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Sequence
+
+import numpy as np
+
+from models import metrics
+from models.aggregate import robust_mean
+from models.calibration import choose_bands, logit
+
+METHODS = ("frame_only", "max", "logistic")
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """How evidence is fused; `bands` ({real_below, fake_from}) of the fused score when chosen on validation."""
+
+    method: str = "max"
+    frame_weight: float = 1.0
+    temporal_weight: float = 1.0
+    bias: float = 0.0
+    bands: dict | None = None
+
+    def __post_init__(self):
+        """Refuse an unknown method."""
+        if self.method not in METHODS:
+            raise ValueError(f"unknown fusion method {self.method!r}; known: {METHODS}")
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FusionConfig":
+        """Inverse of to_dict (unknown keys are an error)."""
+        return cls(**data)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def fuse_evidence(frame: np.ndarray, temporal: np.ndarray, config: FusionConfig) -> np.ndarray:
+    """Fused scores from arrays of frame and temporal evidence; NaN temporal = none (frame kept)."""
+    frame = np.asarray(frame, dtype=np.float64)
+    temporal = np.asarray(temporal, dtype=np.float64)
+    has_temporal = ~np.isnan(temporal)
+    t = np.where(has_temporal, temporal, 0.5)
+    if config.method == "frame_only":
+        fused = frame
+    elif config.method == "max":
+        fused = np.maximum(frame, t)
+    else:
+        fused = _sigmoid(config.bias + config.frame_weight * logit(frame) + config.temporal_weight * logit(t))
+    return np.where(has_temporal, fused, frame)
+
+
+def person_evidence(frame_scores: Sequence[float], clip_scores: Sequence[float]) -> tuple[float, float]:
+    """(frame evidence, temporal evidence or NaN) of one person."""
+    if len(frame_scores) == 0:
+        raise ValueError("a person needs at least one frame score")
+    temporal = robust_mean(clip_scores) if len(clip_scores) else float("nan")
+    return robust_mean(frame_scores), temporal
+
+
+def fuse_person(frame_scores: Sequence[float], clip_scores: Sequence[float], config: FusionConfig) -> float:
+    """One person's fused score from their frame scores and clip scores."""
+    frame, temporal = person_evidence(frame_scores, clip_scores)
+    return float(fuse_evidence(np.array([frame]), np.array([temporal]), config)[0])
+
+
+def fit_logistic(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, l2: float = 1e-3,
+                 steps: int = 100) -> FusionConfig:
+    """Logistic-regression weights on logit(frame) and logit(temporal) by Newton steps (labels 1 = fake)."""
+    x = np.stack([np.ones(len(frame)), logit(frame), logit(temporal)], axis=1)
+    y = np.asarray(labels, dtype=np.float64)
+    w = np.array([0.0, 1.0, 1.0])
+    for _ in range(steps):
+        p = _sigmoid(x @ w)
+        grad = x.T @ (p - y) + l2 * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(3)
+        step = np.linalg.solve(hess, grad)
+        w = w - step
+        if np.abs(step).max() < 1e-10:
+            break
+    return FusionConfig("logistic", frame_weight=float(w[1]), temporal_weight=float(w[2]), bias=float(w[0]))
+
+
+def _halves(labels: np.ndarray, seed: int) -> np.ndarray:
+    """A boolean split of the examples into two halves, balanced within each class."""
+    rng = np.random.default_rng(seed)
+    first = np.zeros(len(labels), dtype=bool)
+    for value in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == value))
+        first[idx[: len(idx) // 2]] = True
+    return first
+
+
+def cross_fitted_scores(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Logistic fusion scores where each half is scored by weights fitted on the other half."""
+    first = _halves(labels, seed)
+    out = np.zeros(len(labels))
+    for part in (first, ~first):
+        config = fit_logistic(frame[~part], temporal[~part], labels[~part])
+        out[part] = fuse_evidence(frame[part], temporal[part], config)
+    return out
+
+
+def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, seed: int = 0
+                  ) -> tuple[FusionConfig, dict]:
+    """The method with the best validation AUC (ties: the simpler), refitted on all, with its bands.
+
+    Inputs are per-person evidence with both kinds present. Returns the config and every method's
+    metrics (AUC, EER, AP; the logistic one cross-fitted).
+    """
+    frame, temporal = np.asarray(frame, float), np.asarray(temporal, float)
+    labels = np.asarray(labels, dtype=int)
+    scores = {
+        "frame_only": fuse_evidence(frame, temporal, FusionConfig("frame_only")),
+        "max": fuse_evidence(frame, temporal, FusionConfig("max")),
+        "logistic": cross_fitted_scores(frame, temporal, labels, seed),
+    }
+    table = {method: metrics.summary(s, labels) for method, s in scores.items()}
+    best = max(METHODS, key=lambda m: (round(table[m]["auc"], 6), -METHODS.index(m)))
+    config = fit_logistic(frame, temporal, labels) if best == "logistic" else FusionConfig(best)
+    fused = fuse_evidence(frame, temporal, config)
+    bands = choose_bands(fused[labels == 0], fused[labels == 1])
+    return replace(config, bands=bands), table

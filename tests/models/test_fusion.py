@@ -1,0 +1,90 @@
+"""Fusion of frame-level and temporal evidence: the maths by hand, fitting, and choosing on validation."""
+import math
+
+import numpy as np
+import pytest
+
+from models.fusion import (FusionConfig, choose_fusion, fit_logistic, fuse_evidence, fuse_person,
+                           person_evidence)
+
+
+def test_person_evidence_is_the_top_half_mean_of_each_kind():
+    frame, temporal = person_evidence([0.2, 0.4, 0.9, 0.1], [0.3, 0.8, 0.7])
+    assert frame == pytest.approx((0.9 + 0.4) / 2)
+    assert temporal == pytest.approx((0.8 + 0.7) / 2)  # ceil(3 / 2) = 2 highest
+
+
+def test_max_takes_the_stronger_evidence():
+    config = FusionConfig("max")
+    assert fuse_person([0.2, 0.4, 0.9, 0.1], [0.3, 0.8, 0.7], config) == pytest.approx(0.75)
+    assert fuse_person([0.9, 0.8], [0.1], config) == pytest.approx(0.9)  # top half of two: the higher
+
+
+def test_logistic_by_hand():
+    config = FusionConfig("logistic", frame_weight=2.0, temporal_weight=1.0, bias=-1.0)
+    # logit(0.5) = 0, logit(0.8) = ln 4: sigmoid(-1 + 2 * 0 + ln 4)
+    expected = 1 / (1 + math.exp(-(-1.0 + math.log(4.0))))
+    assert fuse_person([0.5], [0.8], config) == pytest.approx(expected, abs=1e-9)
+
+
+def test_frame_only_ignores_temporal_evidence():
+    assert fuse_person([0.3, 0.2], [0.99], FusionConfig("frame_only")) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("method", ["frame_only", "max", "logistic"])
+def test_without_clips_the_frame_evidence_is_kept(method):
+    config = FusionConfig(method, frame_weight=3.0, temporal_weight=2.0, bias=1.5)
+    assert fuse_person([0.1, 0.6, 0.3], [], config) == pytest.approx((0.6 + 0.3) / 2)
+    fused = fuse_evidence(np.array([0.2, 0.7]), np.array([np.nan, 0.9]), config)
+    assert fused[0] == pytest.approx(0.2)
+
+
+def test_a_person_needs_frame_scores_and_methods_are_checked():
+    with pytest.raises(ValueError):
+        fuse_person([], [0.5], FusionConfig())
+    with pytest.raises(ValueError):
+        FusionConfig("mean")
+
+
+def test_config_round_trip():
+    config = FusionConfig("logistic", 1.5, 0.5, -0.25, {"real_below": 0.2, "fake_from": 0.7})
+    assert FusionConfig.from_dict(config.to_dict()) == config
+
+
+def test_fit_logistic_recovers_known_weights():
+    rng = np.random.default_rng(0)
+    frame, temporal = rng.uniform(0.02, 0.98, 20_000), rng.uniform(0.02, 0.98, 20_000)
+    z = -0.5 + 1.5 * np.log(frame / (1 - frame)) + 0.75 * np.log(temporal / (1 - temporal))
+    labels = (rng.random(20_000) < 1 / (1 + np.exp(-z))).astype(int)
+    config = fit_logistic(frame, temporal, labels)
+    assert config.method == "logistic"
+    assert config.bias == pytest.approx(-0.5, abs=0.1)
+    assert config.frame_weight == pytest.approx(1.5, abs=0.1)
+    assert config.temporal_weight == pytest.approx(0.75, abs=0.1)
+
+
+def _people(rng, n):
+    """Validation people: reals, smooth fakes (frames show it) and flickering fakes (only the clips do)."""
+    kind = np.repeat([0, 1, 2], n)
+    frame = np.where(kind == 1, rng.uniform(0.5, 0.9, 3 * n), rng.uniform(0.1, 0.5, 3 * n))
+    temporal = np.where(kind == 2, rng.uniform(0.6, 0.95, 3 * n), rng.uniform(0.05, 0.4, 3 * n))
+    return frame, temporal, (kind > 0).astype(int)
+
+
+def test_choose_fusion_prefers_a_method_that_uses_temporal_evidence_when_it_helps():
+    frame, temporal, labels = _people(np.random.default_rng(1), 60)
+    config, table = choose_fusion(frame, temporal, labels)
+    assert set(table) == {"frame_only", "max", "logistic"}
+    assert table["frame_only"]["auc"] < 0.85 < table["max"]["auc"]
+    assert config.method in ("max", "logistic")
+    assert table[config.method]["auc"] == max(t["auc"] for t in table.values())
+    assert 0.0 <= config.bands["real_below"] <= config.bands["fake_from"] <= 1.0
+
+
+def test_choose_fusion_keeps_frames_only_when_temporal_evidence_is_uninformative():
+    rng = np.random.default_rng(2)
+    labels = np.repeat([0, 1], 50)
+    frame = np.where(labels == 1, rng.uniform(0.3, 0.9, 100), rng.uniform(0.1, 0.7, 100))
+    config, table = choose_fusion(frame, np.full(100, 0.5), labels)
+    assert config.method == "frame_only"
+    assert table["max"]["auc"] < table["frame_only"]["auc"]
