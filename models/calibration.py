@@ -23,8 +23,7 @@ class Calibration:
 
     def apply(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for raw sigmoid outputs."""
-        z = self.a * logit(raw) + self.b
-        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+        return _sigmoid(self.a * logit(raw) + self.b).astype(np.float32)
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -36,21 +35,47 @@ class Calibration:
         return cls(float(data["a"]), float(data["b"]))
 
     @classmethod
-    def fit(cls, raw: np.ndarray, labels: np.ndarray, steps: int = 500) -> "Calibration":
-        """Fit a and b by minimising log loss with Newton steps (labels 1 = fake)."""
-        x, y = logit(raw), np.asarray(labels, dtype=np.float64)
-        a, b = 1.0, 0.0
-        for _ in range(steps):
-            p = 1.0 / (1.0 + np.exp(-(a * x + b)))
-            g = np.array([((p - y) * x).sum(), (p - y).sum()])
-            w = p * (1 - p) + 1e-9
-            h = np.array([[(w * x * x).sum(), (w * x).sum()], [(w * x).sum(), w.sum()]])
-            step = np.linalg.solve(h + 1e-6 * np.eye(2), g)
-            a, b = a - step[0], b - step[1]
-            if np.abs(step).max() < 1e-9:
-                break
-        return cls(float(a), float(b))
+    def fit(cls, raw: np.ndarray, labels: np.ndarray, steps: int = 100, ridge: float = 1e-3) -> "Calibration":
+        """Fit a and b by minimising log loss (labels 1 = fake) with damped Newton steps.
 
+        Each step is halved until the loss falls, and a small ridge on `a` keeps it finite when the
+        validation scores are perfectly separated.
+        """
+        x, y = logit(raw), np.asarray(labels, dtype=np.float64)
+        params = np.array([1.0, 0.0])
+        loss = _log_loss(params, x, y, ridge)
+        for _ in range(steps):
+            p = _sigmoid(params[0] * x + params[1])
+            w = p * (1 - p) + 1e-9
+            grad = np.array([((p - y) * x).sum() + ridge * params[0] * len(x), (p - y).sum()]) / len(x)
+            hess = np.array([[(w * x * x).sum() + ridge * len(x), (w * x).sum()],
+                             [(w * x).sum(), w.sum()]]) / len(x)
+            step = np.linalg.solve(hess + 1e-9 * np.eye(2), grad)
+            for _ in range(30):
+                trial = params - step
+                trial_loss = _log_loss(trial, x, y, ridge)
+                if trial_loss <= loss:
+                    break
+                step = step / 2
+            else:
+                break
+            converged = loss - trial_loss < 1e-12
+            params, loss = trial, trial_loss
+            if converged:
+                break
+        return cls(float(params[0]), float(params[1]))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """Numerically safe logistic function."""
+    return 0.5 * (1 + np.tanh(0.5 * z))
+
+
+def _log_loss(params: np.ndarray, x: np.ndarray, y: np.ndarray, ridge: float) -> float:
+    """Mean log loss of sigmoid(a x + b) plus ridge * a^2 / 2."""
+    z = params[0] * x + params[1]
+    loss = np.mean(np.logaddexp(0, z) - y * z)
+    return float(loss + 0.5 * ridge * params[0] ** 2)
 
 def choose_bands(real_scores: np.ndarray, fake_scores: np.ndarray, max_fpr: float = 0.05,
                  max_fnr: float = 0.10) -> dict:

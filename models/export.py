@@ -59,16 +59,16 @@ def export_detector(model, config: dict, val_sets: dict, run_dir: Path, log, wri
     report = {"calibration": calibration.to_dict(), "bands": bands, "validation": results,
               "parameters": int(model.count_params())}
     out_dir = WEIGHTS_DIR if write_weights else run_dir / "export"
-    write_files(model, config, report, out_dir)
+    write_files(model, config, report, out_dir, config.get("serve_size", 224))
     return report
 
 
-def write_files(model, config: dict, report: dict, out_dir: Path) -> None:
-    """The .tflite, Keras weights, resolved config and manifest entry for one detector."""
+def write_files(model, config: dict, report: dict, out_dir: Path, size: int = 224) -> None:
+    """The .tflite (taking `size` x `size` inputs), Keras weights, resolved config and manifest entry."""
     name = config["detector"]
     out_dir.mkdir(parents=True, exist_ok=True)
     tflite_path = out_dir / f"{name}.tflite"
-    tflite_path.write_bytes(to_tflite(model))
+    tflite_path.write_bytes(to_tflite(model, size))
     model.save_weights(out_dir / f"{name}.weights.h5")
     config_text = json.dumps(config, indent=2, sort_keys=True)
     (out_dir / f"{name}.config.json").write_text(config_text)
@@ -79,6 +79,6 @@ def write_files(model, config: dict, report: dict, out_dir: Path) -> None:
         "keras_weights": f"{name}.weights.h5",
         "keras_weights_sha256": sha256_file(out_dir / f"{name}.weights.h5"),
         "calibration": report["calibration"], "bands": report["bands"],
-        "input_size": 224, "parameters": report["parameters"],
+        "input_size": size, "parameters": report["parameters"],
         "validation": report["validation"],
     }, out_dir)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
+from models.faces.align import resize_crops
 from models.synth.degrade import random_degrade
 from models.synth.selfblend import self_blend, swap
 
@@ -48,9 +48,7 @@ def finish(image: np.ndarray, size: int, rng: np.random.Generator, flip: bool, d
     out = random_degrade(image, rng) if degrade else image
     if flip:
         out = out[:, ::-1]
-    if out.shape[0] != size:
-        out = cv2.resize(out, (size, size), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(out)
+    return np.ascontiguousarray(resize_crops(out[None], size)[0])
 
 
 def make_pair(index: int, seed: int, faces, recons, mix: Mix, size: int, easy: float,

@@ -152,7 +152,8 @@ class Trainer:
         """Full validation at the served size, calibration, thresholds, export and a report."""
         from models.export import export_detector
 
-        val_sets = validation_arrays(self.val_faces, val_banks, 224, self.config["seed"] + 1, families)
+        size = self.config.get("serve_size", 224)
+        val_sets = validation_arrays(self.val_faces, val_banks, size, self.config["seed"] + 1, families)
         report = export_detector(model, self.config, val_sets, self.run_dir, self.log,
                                  write_weights=self.config.get("export", True))
         (self.run_dir / "final.json").write_text(json.dumps(report, indent=2))

@@ -111,7 +111,7 @@ def make_video(path: Path, seconds: float) -> Path:
 # ---------------------------------------------------------------- ours, in-process
 
 
-def _fetched(path: Path, kind: str, mime: str):
+def _fetched(path: Path, kind: str):
     """A FetchedMedia for a local file, as `unmask scan` builds it."""
     from companion.cli_scan import local_media
 
@@ -126,7 +126,7 @@ def run_ours(photo: Path, video: Path, photo_repeats: int, video_repeats: int, w
     from companion.pipeline import analyze_media
 
     config = dict(DEFAULTS, WEIGHTS_DIR=weights_dir)
-    photo_media, video_media = _fetched(photo, "image", "image/jpeg"), _fetched(video, "video", "video/mp4")
+    photo_media, video_media = _fetched(photo, "image"), _fetched(video, "video")
     started = time.perf_counter()
     first = analyze_media(photo_media, config)  # loads the models
     cold = time.perf_counter() - started
@@ -178,19 +178,18 @@ def run_server(photo: Path, video: Path, workdir: Path, weights_dir: str | None)
     """Upload the photo and the video to a real companion in a child process; times and its peak RSS."""
     import socket
 
-    import requests
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     data_dir = workdir / "server-data"
     data_dir.mkdir()
     command = [sys.executable, "-c", SERVER_CODE, str(data_dir), str(port)] + ([weights_dir] if weights_dir else [])
-    proc = subprocess.Popen(command, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log_path = workdir / "server.log"
+    with open(log_path, "w") as log:  # a file, not a pipe: a full pipe would block the server
+        proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
     try:
-        _wait_healthy(base, proc)
+        _wait_healthy(base, proc, log_path)
         token = (data_dir / "token").read_text().strip()
         headers = {"Authorization": f"Bearer {token}"}
         out = {}
@@ -212,14 +211,14 @@ def _variant(path: Path, workdir: Path) -> Path:
     return copy
 
 
-def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+def _wait_healthy(base: str, proc: subprocess.Popen, log_path: Path, timeout: float = 120.0) -> None:
     """Wait until /v1/health answers; raise if the server died."""
     import requests
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"companion exited: {proc.stderr.read()[-2000:]}")
+            raise RuntimeError(f"companion exited: {log_path.read_text()[-2000:]}")
         try:
             if requests.get(f"{base}/health", timeout=2).ok:
                 return
@@ -432,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         extra = ["--repeats", str(args.repeats or (3 if args.quick else 10))] + (["--quick"] if args.quick else [])
         extra += ["--weights-dir", str(Path(args.weights_dir).resolve())] if args.weights_dir else []
         ours = _worker(sys.executable, "ours", photo, video, extra)
-        server = None if args.no_server else run_server(photo, video, workdir, args.weights_dir)
+        weights_dir = str(Path(args.weights_dir).resolve()) if args.weights_dir else None
+        server = None if args.no_server else run_server(photo, video, workdir, weights_dir)
         baseline = None
         if not args.no_baseline:
             baseline = _worker(str(ensure_baseline_venv()), "baseline", photo, video, extra)

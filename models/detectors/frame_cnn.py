@@ -7,6 +7,7 @@ import numpy as np
 
 from models.calibration import Calibration
 from models.detector import Detector, ScoreBands
+from models.faces.align import CROP_SIZE, resize_crops, to_model_input
 from models.litert_runner import TFLiteRunner
 from models.registry import register
 from models.weights_manifest import WeightsMissing, verified_entry
@@ -56,11 +57,16 @@ class FrameCNN(Detector):
         self._runner = TFLiteRunner(path, num_threads=num_threads)
         self.calibration = Calibration.from_dict(entry["calibration"])
         self.bands = ScoreBands(**entry["bands"])
+        self.input_size = int(entry.get("input_size", CROP_SIZE))
 
     @classmethod
     def build(cls):
         """The trainable Keras model."""
         return build_frame_cnn()
+
+    def preprocess(self, crops: np.ndarray) -> np.ndarray:
+        """Aligned 224x224 crops shrunk (area interpolation, as in training) to the size the weights were trained at."""
+        return to_model_input(resize_crops(crops, self.input_size))
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         """Calibrated probability of manipulation for each aligned 224x224 crop, in one call."""

@@ -74,6 +74,14 @@ def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return pts @ matrix[:, :2].T + matrix[:, 2]
 
 
+def resize_crops(crops: np.ndarray, size: int) -> np.ndarray:
+    """Crops resized to size x size with area interpolation (the way training shrinks them); as-is when equal."""
+    crops = np.asarray(crops)
+    if crops.shape[1:3] == (size, size):
+        return crops
+    return np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA) for c in crops])
+
+
 def to_model_input(crops: np.ndarray) -> np.ndarray:
     """uint8 RGB crops (N, H, W, 3) -> float32 in [-1, 1], the input every detector takes."""
     return np.asarray(crops, dtype=np.float32) / 127.5 - 1.0

@@ -1,7 +1,6 @@
 """Small face fixtures the tests make themselves from scikit-image's public-domain astronaut photo."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from skimage import data
 
@@ -31,6 +30,3 @@ def tiny_face_set(n: int = 8, size: int = CROP_SIZE, seed: int = 0) -> FaceSet:
     return FaceSet(np.stack(crops), np.stack(marks), [f"astronaut-{i}" for i in range(n)])
 
 
-def resized(images: np.ndarray, size: int) -> np.ndarray:
-    """Images resized to size x size."""
-    return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])

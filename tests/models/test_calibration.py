@@ -27,3 +27,20 @@ def test_verdicts_from_bands():
     bands = ScoreBands(real_below=0.3, fake_from=0.7)
     assert [bands.verdict(s) for s in (0.1, 0.3, 0.69, 0.7, 0.99)] == [
         "likely_real", "inconclusive", "inconclusive", "likely_fake", "likely_fake"]
+
+
+def test_fit_stays_finite_on_separated_scores():
+    raw = np.r_[np.full(500, 1e-7), np.full(500, 1 - 1e-7)]
+    labels = np.r_[np.zeros(500), np.ones(500)]
+    fit = Calibration.fit(raw, labels)
+    assert np.isfinite([fit.a, fit.b]).all() and abs(fit.a) < 1e3
+    cal = fit.apply(raw)
+    assert cal[:500].max() < 0.05 and cal[500:].min() > 0.95
+
+
+def test_fit_keeps_the_ranking():
+    rng = np.random.default_rng(2)
+    raw = np.clip(rng.beta(2, 2, 400), 1e-4, 1 - 1e-4)
+    labels = rng.random(400) < raw
+    cal = Calibration.fit(raw, labels).apply(raw)
+    assert np.array_equal(np.argsort(raw, kind="stable"), np.argsort(cal, kind="stable"))

@@ -8,6 +8,7 @@ tf = pytest.importorskip("tensorflow", reason="training extra (tensorflow) is pa
 
 from models import registry  # noqa: E402
 from models.data import validation_arrays  # noqa: E402
+from models.faces.align import resize_crops  # noqa: E402
 from models.pseudo_fakes import FAMILIES  # noqa: E402
 from models.trainer import Trainer, predict_batched  # noqa: E402
 from tests.models.fixtures import astronaut_crop, tiny_face_set  # noqa: E402
@@ -18,7 +19,7 @@ def tiny_config(run_dir, steps):
             "learning_rate": 2e-3, "warmup_steps": 3, "easy_steps": 1000, "checkpoint_every": 15,
             "val_faces": 4, "mix": {"blend": 1.0, "swap": 0.0, "generated": 0.0},
             "autoencoders": {"kinds": ["nearest"], "steps": 3, "size": 64},
-            "phases": [{"size": 64, "steps": steps}], "export": False}
+            "phases": [{"size": 64, "steps": steps}], "serve_size": 64, "export": False}
 
 
 def bce(model, images, labels):
@@ -62,7 +63,8 @@ def test_exported_tflite_matches_keras_after_calibration(trained):
     crops = np.stack([astronaut_crop(), astronaut_crop()[:, ::-1]])
     model = tf.keras.models.load_model(trained["run_dir"] / "checkpoint" / "model.keras")
     model.load_weights(export_dir / "frame_cnn.weights.h5")
-    expected = detector.calibration.apply(predict_batched(model, crops))
+    assert detector.input_size == 64  # served at the size it was trained at
+    expected = detector.calibration.apply(predict_batched(model, resize_crops(crops, 64)))
     assert np.allclose(detector.predict(crops), expected, atol=1e-3)
     manifest = json.loads((export_dir / "manifest.json").read_text())["frame_cnn"]
     assert set(manifest["validation"]) == {"blend", "all"}
