@@ -90,9 +90,9 @@ def _decode_bytes(data: bytes, config: Mapping[str, Any], decode_image) -> np.nd
     try:
         return decode_image(data, max_pixels=config.get("MAX_IMAGE_PIXELS", 50_000_000))
     except ImageTooLarge as exc:
-        raise TooLarge(str(exc)) from None
+        raise TooLarge(str(exc), code="image_too_large") from None
     except ValueError as exc:
-        raise Undecodable(f"the image cannot be decoded: {exc}") from None
+        raise Undecodable(f"the image cannot be decoded: {exc}", code="undecodable_image") from None
 
 
 def _decode_image(media, config: Mapping[str, Any]) -> _Decoded:
@@ -113,11 +113,11 @@ def _decode_video(media, config: Mapping[str, Any]) -> _Decoded:
         frames = sample_frames(Path(media.path), n=int(config.get("FRAMES_PER_VIDEO", 32)),
                                max_duration_s=limit, max_side=VIDEO_MAX_SIDE)
     except VideoTooLong as exc:
-        raise TooLarge(str(exc)) from None
+        raise TooLarge(str(exc), code="video_too_long") from None
     except VideoDecodeError as exc:
-        raise Undecodable(f"the video cannot be decoded: {exc}") from None
+        raise Undecodable(f"the video cannot be decoded: {exc}", code="undecodable_video") from None
     if not frames:
-        raise Undecodable("the video has no decodable frames")
+        raise Undecodable("the video has no decodable frames", code="undecodable_video")
     refs = [FrameRef(int(f.index), float(f.timestamp)) for f in frames]
     images = [f.image for f in frames]
     scales = [info.width / f.image.shape[1] for f in frames]

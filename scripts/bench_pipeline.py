@@ -15,8 +15,9 @@ in its own process so every peak-memory figure belongs to one pipeline:
   cv2.VideoCapture, take the first face of OpenCV's Haar cascade (haarcascade_frontalface_default)
   on it, crop the box grown by 200 px on every side, resize to 224x224, collect the crops, then
   ONE Keras `model.predict` over them (Keras batches it internally, 32 by default), the frame CNN
-  rebuilt in TensorFlow with the shipped .weights.h5; without a .weights.h5 the shipped .tflite
-  is called once per frame through LiteRT. The video's score is the mean of its frame scores.
+  rebuilt in TensorFlow with the shipped .weights.h5 (at the seed's 224 px, whatever size the
+  companion serves it at); without a .weights.h5 the shipped .tflite is called once per frame
+  through LiteRT. The video's score is the mean of its frame scores.
   OpenCV 5 no longer ships the Haar cascades, so the baseline runs in its own virtual environment
   (~/.cache/unmask-bench/venv-cv4, made once) holding opencv-python-headless<5, which sees the
   project venv's packages (TensorFlow, NumPy) through a .pth file placed after its own.

@@ -138,14 +138,16 @@ def test_config_thresholds_override_model_bands(tmp_path, config, detectors):
 def test_corrupt_image_is_undecodable(tmp_path, config, detectors):
     path = tmp_path / "broken.jpg"
     path.write_bytes(make_jpeg_bytes(data.astronaut())[:300])
-    with pytest.raises(Undecodable):
+    with pytest.raises(Undecodable, match=".") as error:
         analyze_media(local_media(path), config)
+    assert error.value.code == "undecodable_image"
 
 
 def test_image_over_the_pixel_limit_is_too_large(tmp_path, config, detectors):
     config["MAX_IMAGE_PIXELS"] = 100 * 100
-    with pytest.raises(TooLarge):
+    with pytest.raises(TooLarge, match=".") as error:
         analyze_media(local_media(write_rgb(tmp_path / "a.jpg", data.astronaut())), config)
+    assert error.value.code == "image_too_large"
 
 
 # ---------------------------------------------------------------- videos and frames
@@ -191,8 +193,9 @@ def test_moving_face_video_is_one_person_in_every_frame(tmp_path, config, detect
 
 def test_video_longer_than_the_limit_is_too_large(tmp_path, config, detectors):
     config["VIDEO_MAX_DURATION_S"] = 60
-    with pytest.raises(TooLarge):
+    with pytest.raises(TooLarge, match=".") as error:
         analyze_media(local_media(make_long_video(tmp_path / "long.mp4", seconds=120)), config)
+    assert error.value.code == "video_too_long"
 
 
 def test_uploaded_frames_are_used_as_they_are(config, detectors):
@@ -220,8 +223,9 @@ def test_truncated_video_is_undecodable(tmp_path, config, detectors):
     good = write_two_person_video(tmp_path / "good.mp4")
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(good.read_bytes()[:2000])
-    with pytest.raises(Undecodable):
+    with pytest.raises(Undecodable, match=".") as error:
         analyze_media(local_media(broken), config)
+    assert error.value.code == "undecodable_video"
 
 
 # ---------------------------------------------------------------- progress, batching, errors
