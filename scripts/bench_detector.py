@@ -1,0 +1,55 @@
+"""Face crops per second of each installed detector through the companion's runtime (LiteRT), batch 32.
+
+    .venv/bin/python scripts/bench_detector.py [--batch 32] [--repeats 20]
+
+Target for the frame CNN: at least 40 crops/s at batch 32 on a 2-core machine.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from skimage import data
+
+from models import registry
+from models.detector import Detector
+from models.faces.align import align_face
+from models.weights_manifest import WeightsMissing
+
+ASTRONAUT_KEYPOINTS = np.array([[203.0, 101.0], [245.0, 103.0], [223.0, 123.0], [223.0, 146.0]])
+
+
+def crops_per_second(detector, batch: int, repeats: int) -> float:
+    """Warm, then time `repeats` batched predict calls."""
+    crops = np.stack([align_face(data.astronaut(), ASTRONAUT_KEYPOINTS)[0]] * batch)
+    detector.predict(crops)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        detector.predict(crops)
+    return batch * repeats / (time.perf_counter() - started)
+
+
+def main() -> int:
+    """Print crops/s for every registered detector whose weights are installed."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    for name in registry.names():
+        try:
+            detector = registry.create(name)
+        except WeightsMissing as exc:
+            print(f"{name}: not installed ({exc})")
+            continue
+        if not isinstance(detector, Detector):  # clip detectors take face tracks, not crops
+            print(f"{name}: scores clips, not single crops; measured by its own trainer")
+            continue
+        rate = crops_per_second(detector, args.batch, args.repeats)
+        print(f"{name} {detector.version}: {rate:.0f} face crops/s at batch {args.batch} "
+              f"(input {detector.input_size} px)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
