@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[3]
 EXTENSION = ROOT / "extension"
 WEIGHTS_MANIFEST = ROOT / "models" / "weights" / "manifest.json"
 CHROMIUM = os.environ.get("UNMASK_TEST_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "tests" / "extension" / "screenshots"
 UNMASK = Path(sys.executable).with_name("unmask")
 
 
