@@ -10,8 +10,8 @@ import numpy as np
 
 CROP_SIZE = 224
 
-# Keypoint order used everywhere: eye on the image's left, eye on the image's right, nose tip,
-# mouth centre; pixel coordinates (x, y) in the source image.
+# Keypoint order used everywhere: eye on the image's left, eye on the image's right, nose (its base between
+# the nostrils: IntraFace point 16, FaceMesh point 2), mouth centre; pixel coordinates (x, y) in the source image.
 KEYPOINT_NAMES = ("eye_left", "eye_right", "nose_tip", "mouth_center")
 
 # Where the keypoints land in a crop, as fractions of its side. The margin keeps the jaw, the
