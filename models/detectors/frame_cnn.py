@@ -1,16 +1,9 @@
 """The frame CNN: the seed's 10-layer dilated CNN with BatchNorm after each convolution."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-
-from models.calibration import Calibration
-from models.detector import Detector, ScoreBands
-from models.faces.align import CROP_SIZE, resize_crops, to_model_input
-from models.litert_runner import TFLiteRunner
 from models.registry import register
-from models.weights_manifest import WeightsMissing, verified_entry
+from models.served import ServedDetector
+from models.weights_manifest import WeightsMissing
 
 __all__ = ["FrameCNN", "build_frame_cnn", "WeightsMissing", "LAYERS"]
 
@@ -48,34 +41,10 @@ def build_frame_cnn(input_size: int | None = None, dropout: float = 0.5):
 
 
 @register("frame_cnn")
-class FrameCNN(Detector):
+class FrameCNN(ServedDetector):
     """Serves the shipped frame CNN through LiteRT; scores are calibrated probabilities."""
-
-    def __init__(self, weights_dir: Path | None = None, num_threads: int = 2):
-        entry, path = verified_entry("frame_cnn", weights_dir)
-        self._entry = entry
-        self._runner = TFLiteRunner(path, num_threads=num_threads)
-        self.calibration = Calibration.from_dict(entry["calibration"])
-        self.bands = ScoreBands(**entry["bands"])
-        self.input_size = int(entry.get("input_size", CROP_SIZE))
 
     @classmethod
     def build(cls):
         """The trainable Keras model."""
         return build_frame_cnn()
-
-    def preprocess(self, crops: np.ndarray) -> np.ndarray:
-        """Aligned 224x224 crops shrunk (area interpolation, as in training) to the size the weights were trained at."""
-        return to_model_input(resize_crops(crops, self.input_size))
-
-    def predict(self, crops: np.ndarray) -> np.ndarray:
-        """Calibrated probability of manipulation for each aligned 224x224 crop, in one call."""
-        if len(crops) == 0:
-            return np.zeros((0,), dtype=np.float32)
-        raw = self._runner.run(self.preprocess(crops)).reshape(-1)
-        return self.calibration.apply(raw)
-
-    @property
-    def version(self) -> str:
-        """sha256 prefix of the weights and config."""
-        return self._entry["version"]

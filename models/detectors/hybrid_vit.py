@@ -13,15 +13,9 @@ it is. The class token is the bias of a Dense layer fed zeros.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-
-from models.calibration import Calibration
-from models.detector import Detector, ScoreBands
-from models.litert_runner import TFLiteRunner
 from models.registry import register
-from models.weights_manifest import WeightsMissing, verified_entry
+from models.served import ServedDetector
+from models.weights_manifest import WeightsMissing
 
 __all__ = ["HybridViT", "build_hybrid_vit", "WeightsMissing", "STEM"]
 
@@ -73,29 +67,10 @@ def build_hybrid_vit(input_size: int | None = None, stem=STEM, depth: int = 4, h
 
 
 @register("hybrid_vit")
-class HybridViT(Detector):
+class HybridViT(ServedDetector):
     """Serves the shipped hybrid through LiteRT; scores are calibrated probabilities."""
-
-    def __init__(self, weights_dir: Path | None = None, num_threads: int = 2):
-        entry, path = verified_entry(self.name, weights_dir)
-        self._entry = entry
-        self._runner = TFLiteRunner(path, num_threads=num_threads)
-        self.calibration = Calibration.from_dict(entry["calibration"])
-        self.bands = ScoreBands(**entry["bands"])
 
     @classmethod
     def build(cls):
         """The trainable Keras model."""
         return build_hybrid_vit()
-
-    def predict(self, crops: np.ndarray) -> np.ndarray:
-        """Calibrated probability of manipulation for each aligned 224x224 crop, in one call."""
-        if len(crops) == 0:
-            return np.zeros((0,), dtype=np.float32)
-        raw = self._runner.run(self.preprocess(crops)).reshape(-1)
-        return self.calibration.apply(raw)
-
-    @property
-    def version(self) -> str:
-        """sha256 prefix of the weights and config."""
-        return self._entry["version"]

@@ -1,0 +1,40 @@
+"""A crop detector served from its shipped .tflite through LiteRT, with calibrated scores."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from models.calibration import Calibration
+from models.detector import Detector, ScoreBands
+from models.faces.align import CROP_SIZE, resize_crops, to_model_input
+from models.litert_runner import TFLiteRunner
+from models.weights_manifest import verified_entry
+
+
+class ServedDetector(Detector):
+    """Loads `name`'s manifest entry and .tflite; subclasses only say how to build the Keras model."""
+
+    def __init__(self, weights_dir: Path | None = None, num_threads: int = 2):
+        entry, path = verified_entry(self.name, weights_dir)
+        self._entry = entry
+        self._runner = TFLiteRunner(path, num_threads=num_threads)
+        self.calibration = Calibration.from_dict(entry["calibration"])
+        self.bands = ScoreBands(**entry["bands"])
+        self.input_size = int(entry.get("input_size", CROP_SIZE))
+
+    def preprocess(self, crops: np.ndarray) -> np.ndarray:
+        """Aligned 224x224 crops shrunk (area interpolation, as in training) to the size the weights were trained at."""
+        return to_model_input(resize_crops(crops, self.input_size))
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        """Calibrated probability of manipulation for each aligned 224x224 crop, in one call."""
+        if len(crops) == 0:
+            return np.zeros((0,), dtype=np.float32)
+        raw = self._runner.run(self.preprocess(crops)).reshape(-1)
+        return self.calibration.apply(raw)
+
+    @property
+    def version(self) -> str:
+        """sha256 prefix of the weights and config."""
+        return self._entry["version"]
