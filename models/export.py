@@ -55,7 +55,7 @@ def export_detector(model, config: dict, val_sets: dict, run_dir: Path, log, wri
     all_scores, all_labels = pooled({f: calibration.apply(s) for f, s in raw_h.items()},
                                     {f: y for f, (_, y) in held.items()})
     results["all"] = metrics.summary(all_scores, all_labels, bands["fake_from"])
-    log(f"held-out validation: " + json.dumps(results))
+    log("held-out validation: " + json.dumps(results))
     report = {"calibration": calibration.to_dict(), "bands": bands, "validation": results,
               "parameters": int(model.count_params())}
     out_dir = WEIGHTS_DIR if write_weights else run_dir / "export"

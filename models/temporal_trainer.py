@@ -24,6 +24,7 @@ import numpy as np
 
 from models import metrics
 from models.calibration import Calibration, choose_bands
+from models.checkpoints import load_checkpoint, save_checkpoint
 from models.temporal_data import CLIP_KINDS, ClipBank, Donors, bank_of, source_clips, still_source, video_sources
 from models.train_config import resolve
 from models.trainer import lr_at
@@ -215,12 +216,10 @@ class TemporalTrainer:
         """The model to train and its global step, from the checkpoint when there is one."""
         import tensorflow as tf
 
-        state = self.ckpt_dir / "state.json"
-        if state.exists() and not self.config.get("fresh"):
-            model = tf.keras.models.load_model(self.ckpt_dir / "model.keras")
-            step = json.loads(state.read_text())["step"]
-            self.log(f"resuming from step {step}")
-            return model, step
+        saved = None if self.config.get("fresh") else load_checkpoint(self.ckpt_dir)
+        if saved:
+            self.log(f"resuming from step {saved[1]}")
+            return saved
         from models.detectors.temporal import build_temporal
 
         tf.keras.utils.set_random_seed(self.config["seed"])
@@ -230,11 +229,7 @@ class TemporalTrainer:
 
     def save_checkpoint(self, model, step: int, record: dict) -> None:
         """Model (with optimizer state) and step, written so a crash leaves the previous one whole."""
-        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.ckpt_dir / "model.tmp.keras"
-        model.save(tmp)
-        tmp.replace(self.ckpt_dir / "model.keras")
-        (self.ckpt_dir / "state.json").write_text(json.dumps({"step": step, **record}))
+        save_checkpoint(self.ckpt_dir, model, step, record)
 
     def batch(self, bank: ClipBank, step: int) -> tuple[np.ndarray, ...]:
         """Batch `step`: features, masks, clip labels and frame labels; some clips cut shorter."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from models import metrics
+from models.checkpoints import load_checkpoint, save_checkpoint
 from models.data import pair_dataset, validation_arrays
 from models.pseudo_fakes import Mix
 from models.registry import DETECTORS, names
@@ -78,12 +79,10 @@ class Trainer:
         """The model to train and its global step, from the checkpoint when there is one."""
         import tensorflow as tf
 
-        state_path = self.ckpt_dir / "state.json"
-        if state_path.exists() and not self.config.get("fresh"):
-            model = tf.keras.models.load_model(self.ckpt_dir / "model.keras")
-            step = json.loads(state_path.read_text())["step"]
-            self.log(f"resuming from step {step}")
-            return model, step
+        saved = None if self.config.get("fresh") else load_checkpoint(self.ckpt_dir)
+        if saved:
+            self.log(f"resuming from step {saved[1]}")
+            return saved
         tf.keras.utils.set_random_seed(self.config["seed"])
         names()  # import the registered detectors
         model = DETECTORS[self.config["detector"]].build()
@@ -93,11 +92,7 @@ class Trainer:
 
     def save_checkpoint(self, model, step: int, record: dict) -> None:
         """Write model (with optimizer state) and step atomically enough to resume."""
-        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.ckpt_dir / "model.tmp.keras"
-        model.save(tmp)
-        tmp.replace(self.ckpt_dir / "model.keras")
-        (self.ckpt_dir / "state.json").write_text(json.dumps({"step": step, **record}))
+        save_checkpoint(self.ckpt_dir, model, step, record)
 
     def validate(self, model, val_sets: dict) -> dict:
         """AUC, EER and AP per pseudo-fake family on the fixed validation images."""
@@ -116,7 +111,7 @@ class Trainer:
         val_subset = subset(self.val_faces, self.config.get("val_faces"))
         phase_end = 0
         for phase in self.phases:
-            phase_start, phase_end = phase_end, phase_end + phase["steps"]
+            phase_end += phase["steps"]
             if step >= phase_end:
                 continue
             size = phase["size"]
@@ -137,8 +132,6 @@ class Trainer:
 
     def fit_chunk(self, model, banks, size: int, step: int, chunk: int) -> float:
         """Train `chunk` steps from global `step`; returns the mean loss."""
-        import tensorflow as tf
-
         config = self.config
         ds = pair_dataset(self.train_faces, banks, self.mix, seed=config["seed"], size=size,
                           batch=config["batch"], start_step=step, steps=chunk,

@@ -382,7 +382,7 @@ def report(ours: dict, baseline: dict | None, server: dict | None, video_seconds
     print(f"  stages: {ours['video_timings']}")
     print(f"peak resident memory (in-process pipeline): {ours['peak_rss_mb']:.0f} MiB")
     if server:
-        print(f"\n== through the real companion server (waitress, upload + poll)")
+        print("\n== through the real companion server (waitress, upload + poll)")
         print(f"photo {server['photo_s'] * 1000:.0f} ms, video {server['video_s']:.2f} s; server RSS "
               f"{server['rss_mb']:.0f} MiB now, {server['peak_rss_mb']:.0f} MiB peak")
     print("\n== targets")

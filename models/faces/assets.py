@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
+from models.weights_manifest import sha256_file
+
 PACKAGE_ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 MANIFEST_PATH = PACKAGE_ASSETS_DIR / "manifest.json"
 FETCH_COMMAND = "python scripts/fetch_face_models.py"
@@ -34,15 +36,6 @@ def load_manifest() -> dict:
         return json.load(fh)
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_assets(assets_dir: Path | str | None = None) -> Path:
     """Check every manifest file is in `assets_dir` with the right sha256; return the dir."""
     folder = Path(assets_dir) if assets_dir is not None else PACKAGE_ASSETS_DIR
@@ -54,7 +47,7 @@ def verify_assets(assets_dir: Path | str | None = None) -> Path:
             f"Run `{FETCH_COMMAND}` (it takes them from the pinned mediapipe wheel on PyPI)."
         )
     for name, entry in files.items():
-        actual = sha256_of(folder / name)
+        actual = sha256_file(folder / name)
         if actual != entry["sha256"]:
             raise FaceModelCorrupt(
                 f"face model file {folder / name} has sha256 {actual}, expected {entry['sha256']}. "

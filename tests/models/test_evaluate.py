@@ -8,7 +8,6 @@ from skimage import data
 
 from models import evaluate
 from models.evaluate import Scored, collect, report
-from models.faces.align import keypoints_from_intraface49  # noqa: F401 (crop protocol in use)
 from models.synth.paste import self_blend_in_frame
 from tests.helpers.media import make_face_video
 from tests.models.fixtures import ASTRONAUT_KEYPOINTS

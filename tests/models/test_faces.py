@@ -14,7 +14,7 @@ from skimage import data
 
 from models.faces.align import CROP_SIZE, TEMPLATE, align_face, transform_points
 from models.faces.assets import (FaceModelCorrupt, FaceModelMissing, fetch_assets, load_manifest,
-                                 sha256_of, verify_assets)
+                                 sha256_file, verify_assets)
 from models.faces.blazeface import SHORT_RANGE, ssd_anchor_centres, weighted_nms
 from models.faces.detect import Face, FaceDetector
 
@@ -211,7 +211,7 @@ def test_fetch_from_a_local_wheel_is_verified_and_idempotent(face_assets_dir, tm
     assert fetch_assets(dest, wheel=wheel) == dest
     manifest = load_manifest()["files"]
     assert {p.name for p in dest.iterdir()} == set(manifest)
-    assert all(sha256_of(dest / name) == entry["sha256"] for name, entry in manifest.items())
+    assert all(sha256_file(dest / name) == entry["sha256"] for name, entry in manifest.items())
     stamps = {p.name: p.stat().st_mtime_ns for p in dest.iterdir()}
     fetch_assets(dest, wheel=tmp_path / "not-used.whl")
     assert {p.name: p.stat().st_mtime_ns for p in dest.iterdir()} == stamps
