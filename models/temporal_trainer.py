@@ -379,6 +379,7 @@ def frame_evidence(embedder: Embedder, bank: ClipBank, calibration: Calibration)
 def write_temporal_files(model, features_tflite: Path, config: dict, report: dict, out_dir: Path,
                          frame_weights: Path | None) -> None:
     """Both .tflite files (the features one as the bank used it), Keras weights, config and manifest entry."""
+    from models.export import save_weights_only
     from models.temporal_signals import SIGNAL_NAMES
     from models.weights_manifest import sha256_file, write_entry
 
@@ -386,7 +387,7 @@ def write_temporal_files(model, features_tflite: Path, config: dict, report: dic
     sequence_path, features_path = out_dir / "temporal.tflite", out_dir / "temporal_features.tflite"
     sequence_path.write_bytes(sequence_tflite(model))
     features_path.write_bytes(Path(features_tflite).read_bytes())
-    model.save_weights(out_dir / "temporal.weights.h5")
+    save_weights_only(model, out_dir / "temporal.weights.h5")
     config_text = json.dumps(config, indent=2, sort_keys=True, default=str)
     (out_dir / "temporal.config.json").write_text(config_text)
     digest, features_digest = sha256_file(sequence_path), sha256_file(features_path)
