@@ -68,8 +68,12 @@ def test_chromium_accepts_the_manifest_without_warnings(playwright_instance, tmp
         page.evaluate("new Promise(r => chrome.developerPrivate.updateProfileConfiguration({inDeveloperMode: true}, r))")
         ident = json.dumps(fresh.extension_id)
         page.evaluate(f"new Promise(r => chrome.developerPrivate.reload({ident}, {{failQuietly: true}}, r))")
-        info = wait_until(lambda: page.evaluate(f"new Promise(r => chrome.developerPrivate.getExtensionInfo({ident}, r))"),
-                          10, what="the extension's information")
+        def info_once_reloaded():
+            """The extension's information once its reload has finished (it is DISABLED while reloading)."""
+            found = page.evaluate(f"new Promise(r => chrome.developerPrivate.getExtensionInfo({ident}, r))")
+            return found if found and found["state"] != "DISABLED" else None
+
+        info = wait_until(info_once_reloaded, 10, what="the extension to be enabled again after its reload")
         assert info["name"] == "Unmask"
         assert info["state"] == "ENABLED"
         assert info["installWarnings"] == []
