@@ -14,8 +14,9 @@ def easy_schedule(step: int, easy_steps: int) -> float:
 
 
 def pair_dataset(faces, recons, mix: Mix, *, seed: int, size: int, batch: int, start_step: int,
-                 steps: int, easy_steps: int, threads: int = 2):
-    """Batches of `batch` images (half real, half their fakes), in [-1, 1], labels 1 = fake."""
+                 steps: int, easy_steps: int, threads: int = 2, tight: float = 0.0, jitter: float = 0.0):
+    """Batches of `batch` images (half real, half their fakes), in [-1, 1], labels 1 = fake;
+    `tight` and `jitter`: shares of pairs cut close around the face and moved (models.synth.tight)."""
     import tensorflow as tf
 
     half = batch // 2
@@ -23,7 +24,7 @@ def pair_dataset(faces, recons, mix: Mix, *, seed: int, size: int, batch: int, s
     def generate(pair_index):
         step = int(pair_index) // half
         real, fake, _ = make_pair(int(pair_index), seed, faces, recons, mix, size,
-                                  easy_schedule(step, easy_steps))
+                                  easy_schedule(step, easy_steps), tight=tight, jitter=jitter)
         return real, fake
 
     def to_tensors(pair_index):
@@ -41,17 +42,27 @@ def pair_dataset(faces, recons, mix: Mix, *, seed: int, size: int, batch: int, s
     return ds.prefetch(2)
 
 
-def validation_arrays(faces, recons, size: int, seed: int, families: tuple[str, ...]):
+def validation_arrays(faces, recons, size: int, seed: int, families: tuple[str, ...], tight: float = 0.0):
     """Fixed validation images per family: {family: (images uint8, labels)}; reals shared."""
     out = {}
     mix = Mix()
     for family in families:
         reals, fakes = [], []
         for index in range(len(faces.images)):
-            real, fake, _ = make_pair(index, seed, faces, recons, mix, size, 0.0, families=(family,))
+            real, fake, _ = make_pair(index, seed, faces, recons, mix, size, 0.0, families=(family,), tight=tight)
             reals.append(real)
             fakes.append(fake)
         images = np.concatenate([np.stack(reals), np.stack(fakes)])
         labels = np.concatenate([np.zeros(len(reals)), np.ones(len(fakes))])
         out[family] = (images, labels)
     return out
+
+
+def tight_validation(faces, recons, size: int, seed: int):
+    """Fixed validation pairs of every family, all cut close around the face: (images uint8, labels)."""
+    reals, fakes = [], []
+    for index in range(len(faces.images)):
+        real, fake, _ = make_pair(index, seed, faces, recons, Mix(), size, 0.0, tight=1.0)
+        reals.append(real)
+        fakes.append(fake)
+    return np.concatenate([np.stack(reals), np.stack(fakes)]), np.concatenate([np.zeros(len(reals)), np.ones(len(fakes))])

@@ -69,11 +69,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", help="where checkpoints and logs go (default: the config's run_dir)")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
     parser.add_argument("--no-export", action="store_true", help="do not write models/weights at the end")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                        help="override a top-level config setting (VALUE read as TOML, else as text); repeatable")
+
+
+def parse_setting(text: str) -> tuple[str, object]:
+    """`key=value` -> (key, value), the value read as a TOML value when it is one, else kept as text."""
+    import tomllib
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise SystemExit(f"unmask train: --set takes KEY=VALUE, not {text!r}")
+    try:
+        return key.strip(), tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key.strip(), value
 
 
 def run(args: argparse.Namespace) -> int:
     """Run `unmask train` with parsed arguments."""
-    overrides = {"run_dir": args.run_dir} if args.run_dir else {}
+    overrides = dict(parse_setting(text) for text in args.settings)
+    if args.run_dir:
+        overrides["run_dir"] = args.run_dir
     config = load_config(args.config, overrides)
     config["fresh"] = bool(args.fresh)
     config["export"] = not args.no_export

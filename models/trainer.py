@@ -10,7 +10,7 @@ import numpy as np
 
 from models import metrics
 from models.checkpoints import load_checkpoint, save_checkpoint
-from models.data import pair_dataset, validation_arrays
+from models.data import pair_dataset, tight_validation, validation_arrays
 from models.pseudo_fakes import Mix
 from models.registry import DETECTORS, names
 
@@ -33,6 +33,9 @@ class Trainer:
         self.mix = Mix(**config.get("mix", {}))
         self.phases = config["phases"]
         self.total_steps = sum(p["steps"] for p in self.phases)
+        # The main cosine schedule spans the phases without a learning rate of their own; a phase
+        # with one (a later fine-tuning phase) has its own warm-up and cosine over its steps.
+        self.main_steps = sum(p["steps"] for p in self.phases if "learning_rate" not in p)
         (self.run_dir / "resolved_config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
 
     # --- autoencoders (stand-ins for generators) -------------------------------------------------
@@ -111,16 +114,16 @@ class Trainer:
         val_subset = subset(self.val_faces, self.config.get("val_faces"))
         phase_end = 0
         for phase in self.phases:
-            phase_end += phase["steps"]
+            phase_start, phase_end = phase_end, phase_end + phase["steps"]
             if step >= phase_end:
                 continue
             size = phase["size"]
-            val_sets = validation_arrays(val_subset, [b[: len(val_subset.images)] for b in val_banks],
-                                         size, self.config["seed"] + 1, families)
+            val_sets = self.validation_sets(val_subset, [b[: len(val_subset.images)] for b in val_banks],
+                                            size, families)
             while step < phase_end:
                 chunk = min(every, phase_end - step)
                 started = time.time()
-                loss = self.fit_chunk(model, train_banks, size, step, chunk)
+                loss = self.fit_chunk(model, train_banks, phase, phase_start, step, chunk)
                 step += chunk
                 rate = chunk * self.config["batch"] / (time.time() - started)
                 val = self.validate(model, val_sets)
@@ -130,23 +133,37 @@ class Trainer:
                 self.save_checkpoint(model, step, {"loss": loss, "val": val})
         return self.finish(model, val_banks, families)
 
-    def fit_chunk(self, model, banks, size: int, step: int, chunk: int) -> float:
-        """Train `chunk` steps from global `step`; returns the mean loss."""
+    def fit_chunk(self, model, banks, phase: dict, phase_start: int, step: int, chunk: int) -> float:
+        """Train `chunk` steps of `phase` from global `step`; returns the mean loss."""
         config = self.config
-        ds = pair_dataset(self.train_faces, banks, self.mix, seed=config["seed"], size=size,
+        ds = pair_dataset(self.train_faces, banks, self.mix, seed=config["seed"], size=phase["size"],
                           batch=config["batch"], start_step=step, steps=chunk,
-                          easy_steps=config.get("easy_steps", 0))
-        schedule = learning_rate_callback(model, config["learning_rate"], config["warmup_steps"],
-                                          self.total_steps, step)
+                          easy_steps=config.get("easy_steps", 0), tight=phase.get("tight_crop", 0.0),
+                          jitter=phase.get("align_jitter", 0.0))
+        if "learning_rate" in phase:  # own schedule, counted from the phase's first step
+            schedule = learning_rate_callback(model, phase["learning_rate"], phase.get("warmup_steps", 0),
+                                              phase["steps"], step - phase_start)
+        else:
+            schedule = learning_rate_callback(model, config["learning_rate"], config["warmup_steps"],
+                                              self.main_steps, step)
         history = model.fit(ds, epochs=1, verbose=0, callbacks=[schedule])
         return float(np.mean(history.history["loss"]))
+
+    def validation_sets(self, faces, banks, size: int, families) -> dict:
+        """Fixed validation images per family, plus `tight` (every family cut close around the face)
+        when a phase trains on tight cuts."""
+        seed = self.config["seed"] + 1
+        sets = validation_arrays(faces, banks, size, seed, families)
+        if any(p.get("tight_crop", 0) > 0 for p in self.phases):
+            sets["tight"] = tight_validation(faces, banks, size, seed)
+        return sets
 
     def finish(self, model, val_banks, families) -> dict:
         """Full validation at the served size, calibration, thresholds, export and a report."""
         from models.export import export_detector
 
         size = self.config.get("serve_size", 224)
-        val_sets = validation_arrays(self.val_faces, val_banks, size, self.config["seed"] + 1, families)
+        val_sets = self.validation_sets(self.val_faces, val_banks, size, families)
         report = export_detector(model, self.config, val_sets, self.run_dir, self.log,
                                  write_weights=self.config.get("export", True))
         (self.run_dir / "final.json").write_text(json.dumps(report, indent=2))

@@ -6,6 +6,7 @@ from models.pseudo_fakes import FAMILIES, Mix, make_pair
 from models.synth.degrade import jpeg, random_degrade
 from models.synth.masks import extended_face_points, hull_mask, random_blend_mask
 from models.synth.selfblend import self_blend, swap
+from models.synth.tight import face_box, random_tight_rect, reflect_outside
 from tests.models.fixtures import astronaut_crop, tiny_face_set
 
 
@@ -80,3 +81,56 @@ def test_degradations_keep_shape_and_type():
         out = random_degrade(face, np.random.default_rng(seed))
         assert out.shape == face.shape and out.dtype == np.uint8
     assert np.abs(jpeg(face, 10).astype(int) - face).mean() > np.abs(jpeg(face, 95).astype(int) - face).mean()
+
+
+def test_tight_cut_keeps_the_face_and_mirrors_the_rest():
+    face = astronaut_crop()
+    rect = random_tight_rect(mean_landmarks(), CROP_SIZE, np.random.default_rng(4))
+    x0, y0, x1, y1 = rect
+    assert 0 <= x0 < x1 <= CROP_SIZE and 0 <= y0 < y1 <= CROP_SIZE and x1 - x0 >= 8
+    out = reflect_outside(face, rect)
+    assert out.shape == face.shape and np.array_equal(out[y0:y1, x0:x1], face[y0:y1, x0:x1])
+    if x0 >= 1:  # the column left of the cut mirrors the one right of its edge (reflect-101)
+        assert np.array_equal(out[y0:y1, x0 - 1], face[y0:y1, x0 + 1])
+    if y1 < CROP_SIZE:
+        assert np.array_equal(out[y1, x0:x1], face[y1 - 2, x0:x1])
+
+
+def test_tight_cuts_hold_most_of_the_face():
+    x0, y0, x1, y1 = face_box(mean_landmarks())
+    area = (x1 - x0) * (y1 - y0)
+    for seed in range(30):
+        a0, b0, a1, b1 = random_tight_rect(mean_landmarks(), CROP_SIZE, np.random.default_rng(seed))
+        inside = max(0, min(x1, a1) - max(x0, a0)) * max(0, min(y1, b1) - max(y0, b0))
+        assert inside / area > 0.8, seed
+        assert (a1 - a0) * (b1 - b0) < 0.8 * CROP_SIZE ** 2, seed  # much of the crop is refilled
+
+
+def _explaining_cut(image, plain, faces, seed, index):
+    """The (face, mirrored) whose tight cut turns `plain` into `image`, or None."""
+    for i, marks in enumerate(faces.landmarks):
+        rng = np.random.default_rng([seed, index, 1])
+        rng.random()  # the draw that decided to cut
+        rect = random_tight_rect(marks, CROP_SIZE, rng)
+        for mirrored in (False, True):
+            source = plain[:, ::-1] if mirrored else plain
+            cut = reflect_outside(np.ascontiguousarray(source), rect)
+            if np.array_equal(cut[:, ::-1] if mirrored else cut, image):
+                return i, mirrored
+    return None
+
+
+def test_tight_pairs_cut_real_and_fake_alike_and_leave_other_pairs_unchanged():
+    faces = tiny_face_set(3)
+    cut = 0
+    for index in range(30):
+        plain = make_pair(index, 2, faces, [], Mix(), CROP_SIZE, 0.0, degrade=False)
+        real, fake, family = make_pair(index, 2, faces, [], Mix(), CROP_SIZE, 0.0, degrade=False, tight=0.5)
+        assert family == plain[2]
+        if np.array_equal(real, plain[0]):
+            assert np.array_equal(fake, plain[1])
+            continue
+        cut += 1
+        how = _explaining_cut(real, plain[0], faces, 2, index)
+        assert how is not None and how == _explaining_cut(fake, plain[1], faces, 2, index)
+    assert 5 <= cut <= 25

@@ -70,3 +70,31 @@ def test_exported_tflite_matches_keras_after_calibration(trained):
     assert set(manifest["validation"]) == {"blend", "all"}
     assert manifest["bands"]["real_below"] <= manifest["bands"]["fake_from"]
     assert "blend" in FAMILIES
+
+
+def test_a_phase_with_its_own_rate_and_tight_cuts(tmp_path):
+    from models.trainer import lr_at
+
+    config = tiny_config(tmp_path, 6)
+    config["phases"].append({"size": 64, "steps": 4, "learning_rate": 5e-4, "warmup_steps": 1, "tight_crop": 0.5})
+    faces = tiny_face_set(4)
+    trainer = Trainer(config, faces, faces, lambda *a, **k: None)
+    assert (trainer.main_steps, trainer.total_steps) == (6, 10)  # the main cosine ignores the fine-tuning phase
+    sets = trainer.validation_sets(faces, [], 64, ("blend",))
+    assert set(sets) == {"blend", "tight"} and sets["tight"][0].shape == (8, 64, 64, 3)
+    assert not np.array_equal(sets["tight"][0][:4], sets["blend"][0][:4])  # the same reals, cut
+    trainer.run()
+    model = tf.keras.models.load_model(tmp_path / "checkpoint" / "model.keras")
+    # the last step's rate comes from the phase's own schedule (its step 3 of 4)
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(lr_at(3, 5e-4, 1, 4), rel=1e-5)
+
+
+def test_set_overrides_one_setting_read_as_toml_or_text():
+    from models.train import parse_setting
+
+    assert parse_setting("steps=10") == ("steps", 10)
+    assert parse_setting("val_videos=['a.mp4']") == ("val_videos", ["a.mp4"])
+    assert parse_setting("frame_cnn_weights=runs/old/frame_cnn.weights.h5") == (
+        "frame_cnn_weights", "runs/old/frame_cnn.weights.h5")
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        parse_setting("steps")
