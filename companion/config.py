@@ -35,9 +35,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "VIDEO_MAX_BYTES": (500 * MiB, "Largest video file downloaded from a video page."),
     "YTDLP_EXTRACTORS": (["youtube", "vimeo", "twitter", "tiktok", "instagram", "facebook", "reddit",
                           "dailymotion"], "yt-dlp extractors allowed for page URLs."),
-    "FRAMES_PER_VIDEO": (32, "Evenly spaced frames sampled from each video."),
+    "FRAMES_PER_VIDEO": (32, "Frames sampled from each video: evenly spaced, or in runs with a clip detector."),
+    "CLIP_FRAMES": (8, "With a clip detector (temporal): consecutive frames per run (FRAMES_PER_VIDEO / CLIP_FRAMES runs)."),
+    "CLIP_MIN_FRAMES": (4, "Shortest run of one person's face that the clip detector scores."),
     "MIN_FACE_PX": (64, "Faces smaller than this many pixels across are reported as too small, not scored."),
-    "DETECTORS": (["frame_cnn"], "Detectors that score each face; the model version joins theirs."),
+    "DETECTORS": (["frame_cnn", "temporal"], "Detectors that score each face (frame detectors) and each face track "
+                                             "(at most one clip detector); the model version joins theirs."),
     "THRESHOLD_FAKE": (None, "Score at or above which a verdict is likely_fake (None: the model's calibrated band)."),
     "THRESHOLD_REAL": (None, "Score below which a verdict is likely_real (None: the model's calibrated band)."),
     "WORKERS": (1, "Analyses that run at the same time."),
@@ -55,7 +58,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
 DEFAULTS: dict[str, Any] = {key: default for key, (default, _) in SETTINGS.items()}
 
 _NUMBER_KEYS_MIN_ONE = ("WORKERS", "QUEUE_MAX", "MAX_UPLOAD_BYTES", "MAX_FRAMES_UPLOAD", "SERVER_THREADS",
-                        "FRAMES_PER_VIDEO", "FETCH_MAX_BYTES", "FETCH_IMAGE_MAX_BYTES")
+                        "FRAMES_PER_VIDEO", "FETCH_MAX_BYTES", "FETCH_IMAGE_MAX_BYTES", "CLIP_FRAMES", "CLIP_MIN_FRAMES")
 
 
 class ConfigError(ValueError):

@@ -81,8 +81,14 @@ def _schemas(max_frames: int) -> dict:
             "id": {"type": "integer", "description": "One person across frames."},
             "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
                     "description": "x, y, width, height in source pixels."},
-            "score": _nullable(number01), "frames": {"type": "array", "items": {"type": "integer"}},
-            "too_small": {"type": "boolean", "description": "Too small to score (below MIN_FACE_PX)."}}},
+            "score": _nullable({**number01, "description": "The person's score: frame evidence, fused with "
+                                                           "temporal evidence for videos read as clips."}),
+            "frames": {"type": "array", "items": {"type": "integer"}},
+            "too_small": {"type": "boolean", "description": "Too small to score (below MIN_FACE_PX)."},
+            "frame_score": _nullable({**number01, "description": "With a clip detector: the frame detectors' "
+                                                                 "evidence alone."}),
+            "temporal": _nullable({**number01, "description": "With a clip detector: the temporal detector's "
+                                                              "evidence (None: no track long enough)."})}},
         "FrameScore": {"type": "object", "required": ["index", "timestamp", "score"], "properties": {
             "index": {"type": "integer"}, "timestamp": {"type": "number"}, "score": _nullable(number01)}},
         "Result": {"type": "object",
@@ -92,6 +98,9 @@ def _schemas(max_frames: int) -> dict:
             "score": _nullable({**number01, "description": "Calibrated probability that a face is manipulated."}),
             "faces": {"type": "array", "items": _ref("Face")},
             "frames": {"type": "array", "items": _ref("FrameScore"), "description": "Videos and frames only."},
+            "temporal": {"type": "array", "items": _ref("FrameScore"),
+                         "description": "Videos read as clips: per analysed frame, the temporal detector's "
+                                        "inconsistency (None where no clip covers the frame)."},
             "detectors": {"type": "object", "additionalProperties": _nullable(number01)},
             "model": {"type": "object", "required": ["name", "version"],
                       "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},

@@ -2,7 +2,12 @@
 
 `analyze_media` takes a fetched file (image or video) or the frames a browser captured from a
 playing video, finds every face in every analysed frame, crops each face with the shared alignment,
-scores all crops of the media in ONE batched call per detector, and aggregates (models.aggregate).
+scores all crops of the media in ONE batched call per frame detector, and aggregates
+(models.aggregate). With a clip detector configured (`temporal`), a video is read as short runs of
+consecutive frames instead of spread-out single frames; each person's faces in a run form a clip,
+all clips are scored in one call, and each person's frame and clip evidence are fused
+(models.clip_analysis, models.fusion). Images and browser-captured frames (not consecutive) use the
+frame detectors only.
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ from companion.errors import TooLarge, Undecodable, UnmaskError
 from companion.provenance import media_provenance
 from models.aggregate import FrameRef, aggregate, resolve_bands
 from models.analysis import UnusableScores, find_faces, observations, score_crops
+from models.clip_analysis import temporal_evidence
+from models.detector import ScoreBands
 
 Progress = Callable[[float, str], None]
 
@@ -47,6 +54,7 @@ class _Decoded:
     images: list[np.ndarray]
     media: dict
     scales: list[float] | None = None  # source pixels per analysed pixel, per frame (None: all 1.0)
+    run_of_frame: list[int] | None = None  # which run of consecutive frames each frame is in (clips only)
 
 
 def _noop_progress(fraction: float, stage: str) -> None:
@@ -103,26 +111,32 @@ def _decode_image(media, config: Mapping[str, Any]) -> _Decoded:
     return _Decoded([FrameRef(0, 0.0)], [image], info)
 
 
-def _decode_video(media, config: Mapping[str, Any]) -> _Decoded:
-    """A video -> FRAMES_PER_VIDEO evenly spaced frames (shrunk to VIDEO_MAX_SIDE when larger)."""
-    from models.frames import VideoDecodeError, VideoTooLong, probe_video, sample_frames
+def _decode_video(media, config: Mapping[str, Any], clip_frames: int | None) -> _Decoded:
+    """A video -> FRAMES_PER_VIDEO frames (shrunk to VIDEO_MAX_SIDE when larger): evenly spaced, or
+    with `clip_frames` as FRAMES_PER_VIDEO // clip_frames evenly spaced runs of consecutive frames."""
+    from models.frames import VideoDecodeError, VideoTooLong, probe_video, sample_clips, sample_frames
 
-    limit = config.get("VIDEO_MAX_DURATION_S", 1800)
+    path, limit = Path(media.path), config.get("VIDEO_MAX_DURATION_S", 1800)
+    count = int(config.get("FRAMES_PER_VIDEO", 32))
     try:
-        info = probe_video(Path(media.path), max_duration_s=limit)
-        frames = sample_frames(Path(media.path), n=int(config.get("FRAMES_PER_VIDEO", 32)),
-                               max_duration_s=limit, max_side=VIDEO_MAX_SIDE)
+        info = probe_video(path, max_duration_s=limit)
+        if clip_frames:
+            runs = sample_clips(path, max(1, count // clip_frames), clip_frames, max_duration_s=limit,
+                                max_side=VIDEO_MAX_SIDE, distinct=True)
+        else:
+            runs = [[f] for f in sample_frames(path, n=count, max_duration_s=limit, max_side=VIDEO_MAX_SIDE)]
     except VideoTooLong as exc:
         raise TooLarge(str(exc), code="video_too_long") from None
     except VideoDecodeError as exc:
         raise Undecodable(f"the video cannot be decoded: {exc}", code="undecodable_video") from None
+    frames = [f for run in runs for f in run]
     if not frames:
         raise Undecodable("the video has no decodable frames", code="undecodable_video")
     refs = [FrameRef(int(f.index), float(f.timestamp)) for f in frames]
-    images = [f.image for f in frames]
     scales = [info.width / f.image.shape[1] for f in frames]
     meta = _media_info(media.sha256, "video", info.width, info.height, info.duration, len(frames))
-    return _Decoded(refs, images, meta, scales)
+    run_of_frame = [number for number, run in enumerate(runs) for _ in run] if clip_frames else None
+    return _Decoded(refs, [f.image for f in frames], meta, scales, run_of_frame)
 
 
 def frames_sha256(frames: Sequence[FrameUpload]) -> str:
@@ -172,27 +186,42 @@ def _media_info(sha256: str, kind: str, width: int, height: int, duration: float
     }
 
 
-def decode_media(media, config: Mapping[str, Any]) -> _Decoded:
-    """Frames and media info for a FetchedMedia (image or video) or a sequence of uploaded frames."""
+def decode_media(media, config: Mapping[str, Any], clip_frames: int | None = None) -> _Decoded:
+    """Frames and media info for a FetchedMedia (image or video) or a sequence of uploaded frames;
+    with `clip_frames`, a video is read as runs of that many consecutive frames."""
     if isinstance(media, (list, tuple)):
         return _decode_uploaded_frames(as_frame_uploads(media), config)
     if media.kind == "image":
         return _decode_image(media, config)
     if media.kind == "video":
-        return _decode_video(media, config)
+        return _decode_video(media, config, clip_frames)
     raise Undecodable(f"cannot analyse media of kind {media.kind!r}")
 
 
 # ---------------------------------------------------------------- faces and scores
 
 
-def _bands(detectors: Sequence, config: Mapping[str, Any]):
-    """Verdict bands: the first detector's calibrated bands, either side overridden by the config."""
+def _bands(detectors: Sequence, config: Mapping[str, Any], temporal=None):
+    """Verdict bands: the fused score's bands with temporal evidence, else the first frame detector's
+    calibrated bands; either side overridden by the config."""
+    model_bands = getattr(detectors[0], "bands", None)
+    if temporal is not None and temporal.fusion.bands:
+        model_bands = ScoreBands(**temporal.fusion.bands)
     try:
-        return resolve_bands(getattr(detectors[0], "bands", None),
-                             config.get("THRESHOLD_REAL"), config.get("THRESHOLD_FAKE"))
+        return resolve_bands(model_bands, config.get("THRESHOLD_REAL"), config.get("THRESHOLD_FAKE"))
     except ValueError as exc:
         raise ModelMissing(f"no usable score thresholds: {exc}") from None
+
+
+def split_detectors(detectors: Sequence) -> tuple[list, Any]:
+    """(frame detectors, the clip detector or None); refuses none of the first or several of the second."""
+    from models.detector import ClipDetector
+
+    frame = [d for d in detectors if not isinstance(d, ClipDetector)]
+    clip = [d for d in detectors if isinstance(d, ClipDetector)]
+    if not frame or len(clip) > 1:
+        raise ModelMissing("configure at least one frame detector and at most one clip detector (DETECTORS)")
+    return frame, (clip[0] if clip else None)
 
 
 def model_info(detectors: Sequence) -> dict:
@@ -214,11 +243,13 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
     progress = progress or _noop_progress
     timings = {"fetch": round(float(fetch_seconds), 4)}
     detectors = list(detectors) if detectors is not None else load_detectors(config)
+    frame_detectors, clip_detector = split_detectors(detectors)
     face_detector = face_detector if face_detector is not None else load_face_detector(config)
 
     progress(0.0, "decode")
     clock = time.perf_counter()
-    decoded = decode_media(media, config)
+    clip_frames = min(int(config.get("CLIP_FRAMES", 8)), clip_detector.max_frames) if clip_detector else None
+    decoded = decode_media(media, config, clip_frames)
     clock = _lap(timings, "decode", clock)
     progress(_DECODE_END, "faces")
 
@@ -229,14 +260,18 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
 
     progress(_FACES_END, "detect")
     try:
-        scores = score_crops(detectors, crops)
+        obs = observations(found, score_crops(frame_detectors, crops))
     except UnusableScores as exc:
         raise UnmaskError(str(exc)) from None
+    temporal = None
+    if decoded.run_of_frame is not None:
+        temporal = temporal_evidence(clip_detector, found, crops, obs, [r.timestamp for r in refs],
+                                     decoded.run_of_frame, int(config.get("CLIP_MIN_FRAMES", 4)))
     clock = _lap(timings, "detect", clock)
 
     progress(_DETECT_END, "aggregate")
-    result = aggregate(refs, observations(found, scores), _bands(detectors, config),
-                       [d.name for d in detectors], timeline=media_info["kind"] != "image")
+    result = aggregate(refs, obs, _bands(frame_detectors, config, temporal), [d.name for d in frame_detectors],
+                       timeline=media_info["kind"] != "image", temporal=temporal)
     clock = _lap(timings, "aggregate", clock)
     result["provenance"] = media_provenance(media, config)  # what the file states, beside the estimate
     _lap(timings, "provenance", clock)

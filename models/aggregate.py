@@ -13,7 +13,11 @@ How scores are combined:
 - within a frame, a face box mostly inside (or around) a better-detected one is dropped as a second
   detection of the same face;
 - faces whose box is smaller than `min_face_px` on its shorter side are reported with
-  `too_small: true` and never scored; with no scored face the verdict is `no_face`.
+  `too_small: true` and never scored; with no scored face the verdict is `no_face`;
+- with temporal evidence (a video read as runs of consecutive frames and a clip detector,
+  `models.clip_analysis.TemporalEvidence`), a person's score is their frame score fused with their
+  clip scores (`models.fusion`), each face also reports its frame and temporal evidence, the
+  detectors list the clip detector's score, and the timeline gets the per-frame inconsistency curve.
 """
 from __future__ import annotations
 
@@ -203,12 +207,16 @@ def resolve_bands(model_bands: ScoreBands | None, threshold_real: float | None,
     return ScoreBands(real_below=float(real), fake_from=float(fake))
 
 
+def _frame_values(members: Sequence[FaceObservation], detector: str | None) -> list[float]:
+    """One person's scored frames: the combined score (None) or one detector's."""
+    if detector is None:
+        return [m.score for m in members if m.score is not None]
+    return [m.scores[detector] for m in members if not m.too_small and detector in m.scores]
+
+
 def _person_score(members: Sequence[FaceObservation], detector: str | None) -> float | None:
     """Robust mean over one person's scored frames, for one detector or (None) the combined score."""
-    if detector is None:
-        values = [m.score for m in members if m.score is not None]
-    else:
-        values = [m.scores[detector] for m in members if not m.too_small and detector in m.scores]
+    values = _frame_values(members, detector)
     return robust_mean(values) if values else None
 
 
@@ -227,21 +235,15 @@ def _max_or_none(values) -> float | None:
 
 
 def aggregate(frames: Sequence[FrameRef], observations: Sequence[FaceObservation],
-              bands: ScoreBands, detectors: Sequence[str], *, timeline: bool) -> dict:
-    """The result's verdict, score, faces (people), per-detector scores and, when `timeline`, frames."""
-    groups = group_faces(observations, [f.timestamp for f in frames])
+              bands: ScoreBands, detectors: Sequence[str], *, timeline: bool, temporal=None) -> dict:
+    """The result's verdict, score, faces (people), per-detector scores and, when `timeline`, frames.
+
+    `temporal` (a models.clip_analysis.TemporalEvidence or None) fuses clip evidence into each
+    person's score; `bands` must then be the fused score's bands.
+    """
+    groups = temporal.people if temporal else group_faces(observations, [f.timestamp for f in frames])
     people = [[observations[i] for i in group] for group in groups]
-    faces = []
-    for person_id, members in enumerate(people):
-        score = _person_score(members, None)
-        rep = _representative(members)
-        faces.append({
-            "id": person_id,
-            "box": [round(float(v), 1) for v in rep.box],
-            "score": None if score is None else round(score, 4),
-            "frames": sorted({frames[m.frame].index for m in members}),
-            "too_small": score is None,
-        })
+    faces = [_face_entry(person_id, members, frames, temporal) for person_id, members in enumerate(people)]
     score = _max_or_none(f["score"] for f in faces)
     result = {"verdict": NO_FACE if score is None else bands.verdict(score), "score": score, "faces": faces}
     if timeline:
@@ -249,7 +251,30 @@ def aggregate(frames: Sequence[FrameRef], observations: Sequence[FaceObservation
     result["detectors"] = {
         name: _round(_max_or_none(_person_score(members, name) for members in people)) for name in detectors
     }
+    if temporal:
+        result["detectors"][temporal.detector] = _round(_max_or_none(f["temporal"] for f in faces))
+        if timeline:
+            result["temporal"] = [{"index": int(f.index), "timestamp": round(float(f.timestamp), 3),
+                                   "score": _round(temporal.curve.get(pos))} for pos, f in enumerate(frames)]
     return result
+
+
+def _face_entry(person_id: int, members: Sequence[FaceObservation], frames: Sequence[FrameRef], temporal) -> dict:
+    """One person of the result: box, score (fused with clip evidence when there is some), frames."""
+    values = _frame_values(members, None)
+    frame_score = robust_mean(values) if values else None
+    score = temporal.fused(person_id, values) if temporal and values else frame_score
+    entry = {
+        "id": person_id,
+        "box": [round(float(v), 1) for v in _representative(members).box],
+        "score": _round(score),
+        "frames": sorted({frames[m.frame].index for m in members}),
+        "too_small": score is None,
+    }
+    if temporal:
+        entry["frame_score"] = _round(frame_score)
+        entry["temporal"] = _round(temporal.person_temporal(person_id) if values else None)
+    return entry
 
 
 def frame_timeline(frames: Sequence[FrameRef], observations: Sequence[FaceObservation]) -> list[dict]:

@@ -5,16 +5,54 @@ rather than spread-out frames: faces are found and grouped into people as usual
 (`models.analysis.find_faces`, `models.aggregate.group_faces`); each person's faces in consecutive
 frames of one run form a track, cut into clips of at most the clip detector's `max_frames`; all
 clips of the media are scored in one batched call; each person's frame scores and clip scores are
-fused (`models.fusion`).
+fused (`models.fusion`). `temporal_evidence` does all of it for one media; `models.aggregate`
+turns the evidence into fused person scores, the temporal detector's score and its curve.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from models.aggregate import FaceObservation
+from models.aggregate import FaceObservation, group_faces, robust_mean
 from models.fusion import FusionConfig, fuse_person
+
+
+@dataclass(frozen=True)
+class TemporalEvidence:
+    """One media's clip evidence: its people (observation ids), their clip scores, the per-frame curve."""
+
+    detector: str
+    people: list[list[int]]
+    clip_scores: list[list[float]]  # per person, in run order (empty: no clip long enough)
+    curve: dict[int, float]  # analysed frame position -> highest inconsistency of the clips covering it
+    fusion: FusionConfig
+
+    def person_temporal(self, person: int) -> float | None:
+        """A person's temporal evidence (top-half mean of their clip scores), None without a clip."""
+        clips = self.clip_scores[person]
+        return robust_mean(clips) if clips else None
+
+    def fused(self, person: int, frame_scores: Sequence[float]) -> float:
+        """A person's fused score from their frame scores and clip scores."""
+        return fuse_person(frame_scores, self.clip_scores[person], self.fusion)
+
+
+def temporal_evidence(clip_detector, found: Sequence[dict], crops: np.ndarray,
+                      observations: Sequence[FaceObservation], times: Sequence[float],
+                      run_of_frame: Sequence[int], min_frames: int) -> TemporalEvidence:
+    """Group faces into people, cut their tracks into clips, score every clip in one call."""
+    people = group_faces(observations, times)
+    runs = track_runs(found, people, run_of_frame, min_frames, clip_detector.max_frames)
+    scored = score_runs(clip_detector, crops, found, runs)
+    curve: dict[int, float] = {}
+    for (_, ids), row in zip(runs, scored.curves):
+        for offset, face_id in enumerate(ids):
+            position = found[face_id]["frame"]
+            curve[position] = max(curve.get(position, 0.0), float(row[offset]))
+    return TemporalEvidence(clip_detector.name, people, person_clip_scores(runs, scored.scores, len(people)),
+                            curve, clip_detector.fusion)
 
 
 def track_runs(found: Sequence[dict], people: Sequence[Sequence[int]], run_of_frame: Sequence[int],
@@ -70,14 +108,4 @@ def person_clip_scores(runs: Sequence[tuple[int, list[int]]], scores: np.ndarray
     out: list[list[float]] = [[] for _ in range(n_people)]
     for (person, _), score in zip(runs, scores):
         out[person].append(float(score))
-    return out
-
-
-def fused_people(observations: Sequence[FaceObservation], people: Sequence[Sequence[int]],
-                 clip_scores: Sequence[Sequence[float]], config: FusionConfig) -> list[float | None]:
-    """Each person's fused score (None for a person with no scored face)."""
-    out = []
-    for members, clips in zip(people, clip_scores):
-        frames = [observations[i].score for i in members if observations[i].score is not None]
-        out.append(fuse_person(frames, clips, config) if frames else None)
     return out

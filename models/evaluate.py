@@ -244,7 +244,7 @@ def decode_runs(path: Path, frames_per_video: int, clip_frames: int):
     """Frame references, RGB frames and the run of each frame, from runs of consecutive frames."""
     from models.frames import sample_clips
 
-    runs = sample_clips(path, max(1, frames_per_video // clip_frames), clip_frames, max_side=2560)
+    runs = sample_clips(path, max(1, frames_per_video // clip_frames), clip_frames, max_side=2560, distinct=True)
     frames = [(number, f) for number, run in enumerate(runs) for f in run]
     refs = [FrameRef(int(f.index), float(f.timestamp)) for _, f in frames]
     return refs, [f.image for _, f in frames], [number for number, _ in frames]
@@ -260,8 +260,7 @@ def score_file_side_by_side(path: Path, kind: str, face_detector, frame_detector
                             options) -> dict[str, tuple[float | None, list[float]]]:
     """(score, frame scores) of one file for: the frame detectors together ("combined"), each detector
     alone, and "fusion" (with a clip detector; videos only for the clip detector and fusion)."""
-    from models.aggregate import group_faces, robust_mean
-    from models.clip_analysis import fused_people, person_clip_scores, score_runs, track_runs
+    from models.clip_analysis import temporal_evidence
 
     runs_of_frame = None
     if clip_detector is not None and kind == "video":
@@ -277,13 +276,11 @@ def score_file_side_by_side(path: Path, kind: str, face_detector, frame_detector
         alone = observations(found, {name: scores[name]})
         out[name] = _score_and_frames(aggregate(refs, alone, bands, [name], timeline=True))
     if runs_of_frame is not None:
-        people = group_faces(obs, [f.timestamp for f in refs])  # the people aggregate() finds
-        runs = track_runs(found, people, runs_of_frame, options.clip_min_frames, clip_detector.max_frames)
-        per_person = person_clip_scores(runs, score_runs(clip_detector, crops, found, runs).scores, len(people))
-        temporal = [robust_mean(s) for s in per_person if s]
-        out[clip_detector.name] = (max(temporal) if temporal else None, [])
-        fused = [s for s in fused_people(obs, people, per_person, clip_detector.fusion) if s is not None]
-        out["fusion"] = (max(fused) if fused else None, [])
+        evidence = temporal_evidence(clip_detector, found, crops, obs, [f.timestamp for f in refs],
+                                     runs_of_frame, options.clip_min_frames)
+        fused = aggregate(refs, obs, bands, names, timeline=False, temporal=evidence)
+        out[clip_detector.name] = (fused["detectors"][clip_detector.name], [])
+        out["fusion"] = (fused["score"], [])
     return out
 
 

@@ -147,14 +147,24 @@ def segment_centres(frame_count: int, n: int) -> list[int]:
     return [int((i + 0.5) * frame_count / n) for i in range(n)]
 
 
-def clip_starts(frame_count: int, n_clips: int, clip_len: int) -> list[int]:
-    """First indices of `n_clips` runs of `clip_len` frames spread evenly over the video."""
+def clip_starts(frame_count: int, n_clips: int, clip_len: int, distinct: bool = False) -> list[int]:
+    """First indices of `n_clips` runs of `clip_len` frames spread evenly over the video.
+
+    Runs of a short video may overlap (training takes them as they come); with `distinct`, a video
+    too short for that many separate runs gets fewer, each centred in its share of the video, so no
+    frame is analysed twice.
+    """
     if n_clips <= 0 or clip_len <= 0 or frame_count <= 0:
         return []
     free = max(frame_count - clip_len, 0)
     if free == 0:
         return [0]
-    return sorted({int((i + 0.5) * (free + 1) / n_clips) for i in range(n_clips)})
+    starts = sorted({int((i + 0.5) * (free + 1) / n_clips) for i in range(n_clips)})
+    if distinct and any(b - a < clip_len for a, b in zip(starts, starts[1:])):
+        count = max(1, frame_count // clip_len)
+        share = frame_count / count
+        starts = [int(i * share + (share - clip_len) / 2) for i in range(count)]
+    return starts
 
 
 def sample_frames(path: str | Path, n: int = 32, *, strategy: str = "auto", max_duration_s: float | None = None,
@@ -171,20 +181,22 @@ def sample_frames(path: str | Path, n: int = 32, *, strategy: str = "auto", max_
 
 
 def sample_clips(path: str | Path, n_clips: int, clip_len: int, *, strategy: str = "auto",
-                 max_duration_s: float | None = None, max_side: int | None = None) -> list[list[Frame]]:
-    """`n_clips` runs of `clip_len` consecutive frames spread evenly over the video (shorter if it is)."""
+                 max_duration_s: float | None = None, max_side: int | None = None,
+                 distinct: bool = False) -> list[list[Frame]]:
+    """`n_clips` runs of `clip_len` consecutive frames spread evenly over the video (shorter if it is);
+    `distinct`: no frame in two runs (fewer runs for a short video, see `clip_starts`)."""
     info = probe_video(path, max_duration_s)
     try:
-        return _read_clips(path, info, n_clips, clip_len, strategy, max_side)
+        return _read_clips(path, info, n_clips, clip_len, strategy, max_side, distinct)
     except _EndOfStream:
         info = _recount(path, info, max_duration_s)
-        return _read_clips(path, info, n_clips, clip_len, "grab", max_side)
+        return _read_clips(path, info, n_clips, clip_len, "grab", max_side, distinct)
 
 
 def _read_clips(path: str | Path, info: VideoInfo, n_clips: int, clip_len: int, strategy: str,
-                max_side: int | None) -> list[list[Frame]]:
+                max_side: int | None, distinct: bool = False) -> list[list[Frame]]:
     """Read the frames of every clip in one pass and group them per clip."""
-    starts = clip_starts(info.frame_count, n_clips, clip_len)
+    starts = clip_starts(info.frame_count, n_clips, clip_len, distinct)
     runs = [range(start, min(start + clip_len, info.frame_count)) for start in starts]
     frames = read_frames(path, [i for run in runs for i in run], info, strategy=strategy, max_side=max_side)
     by_index = {frame.index: frame for frame in frames}

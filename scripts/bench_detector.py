@@ -1,8 +1,9 @@
 """Face crops per second of each installed detector through the companion's runtime (LiteRT), batch 32.
 
-    .venv/bin/python scripts/bench_detector.py [--batch 32] [--repeats 20]
+    .venv/bin/python scripts/bench_detector.py [--batch 32] [--repeats 20] [--clip-frames 8]
 
-Target for the frame CNN: at least 40 crops/s at batch 32 on a 2-core machine.
+Target for the frame CNN: at least 40 crops/s at batch 32 on a 2-core machine. Clip detectors
+(temporal) get batch / clip-frames clips of clip-frames crops per call, as the companion sends them.
 """
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from models.weights_manifest import WeightsMissing
 ASTRONAUT_KEYPOINTS = np.array([[203.0, 101.0], [245.0, 103.0], [223.0, 123.0], [223.0, 146.0]])
 
 
-def crops_per_second(detector, batch: int, repeats: int) -> float:
-    """Warm, then time `repeats` batched predict calls."""
+def crops_per_second(detector, batch: int, repeats: int, clip_frames: int = 0) -> float:
+    """Warm, then time `repeats` batched predict calls (as clips of `clip_frames` crops when > 0)."""
     crops = np.stack([align_face(data.astronaut(), ASTRONAUT_KEYPOINTS)[0]] * batch)
+    if clip_frames:
+        crops = crops[: batch // clip_frames * clip_frames].reshape(-1, clip_frames, *crops.shape[1:])
+        batch = crops.shape[0] * clip_frames
     detector.predict(crops)
     started = time.perf_counter()
     for _ in range(repeats):
@@ -35,6 +39,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--clip-frames", type=int, default=8)
     args = parser.parse_args()
     for name in registry.names():
         try:
@@ -42,8 +47,10 @@ def main() -> int:
         except WeightsMissing as exc:
             print(f"{name}: not installed ({exc})")
             continue
-        if not isinstance(detector, Detector):  # clip detectors take face tracks, not crops
-            print(f"{name}: scores clips, not single crops; measured by its own trainer")
+        if not isinstance(detector, Detector):  # clip detectors take face tracks
+            rate = crops_per_second(detector, args.batch, args.repeats, args.clip_frames)
+            print(f"{name} {detector.version}: {rate:.0f} face crops/s in clips of {args.clip_frames} "
+                  f"({rate / args.clip_frames:.1f} clips/s, {args.batch // args.clip_frames} clips per call)")
             continue
         rate = crops_per_second(detector, args.batch, args.repeats)
         print(f"{name} {detector.version}: {rate:.0f} face crops/s at batch {args.batch} "

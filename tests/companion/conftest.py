@@ -132,10 +132,10 @@ def untrained_weights_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def model_server(start_server, untrained_weights_dir) -> Callable[..., LiveServer]:
-    """Factory: a live server whose detectors load (untrained weights); overrides as keyword arguments."""
+    """Factory: a live server whose detector loads (an untrained frame_cnn alone); overrides as keyword arguments."""
     def start(**overrides) -> LiveServer:
         """A live server with the untrained weights."""
-        return start_server(WEIGHTS_DIR=untrained_weights_dir, **overrides)
+        return start_server(**{"WEIGHTS_DIR": untrained_weights_dir, "DETECTORS": ["frame_cnn"], **overrides})
     return start
 
 

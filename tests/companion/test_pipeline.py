@@ -24,8 +24,8 @@ ASTRONAUT_FACE = (175.0, 75.0, 100.0, 100.0)
 
 @pytest.fixture
 def config() -> dict:
-    """Default settings with the shipped weights and face models."""
-    return dict(DEFAULTS)
+    """Default settings with the shipped weights and face models, the frame CNN alone (videos as spread-out frames)."""
+    return {**DEFAULTS, "DETECTORS": ["frame_cnn"]}
 
 
 @pytest.fixture
@@ -318,3 +318,86 @@ def test_upload_through_the_live_server_then_cached(live_server, detectors):
     assert second.status_code == 200, second.text
     assert second.json()["status"] == "done"
     assert second.json()["result"] == result
+
+
+# ---------------------------------------------------------------- the temporal detector and fusion
+
+
+@pytest.fixture
+def temporal_config() -> dict:
+    """The default settings (the shipped frame CNN and temporal detector), 16 frames per video."""
+    assert DEFAULTS["DETECTORS"] == ["frame_cnn", "temporal"]
+    return {**DEFAULTS, "FRAMES_PER_VIDEO": 16}
+
+
+def test_video_is_read_as_runs_and_each_person_fused(tmp_path, temporal_config):
+    from models.fusion import fuse_evidence
+
+    clip_detector = load_detectors(temporal_config)[1]
+    result = analyze_media(local_media(make_face_video(tmp_path / "face.mp4", seconds=4.0)), temporal_config)
+    indices = [f["index"] for f in result["frames"]]
+    assert len(indices) == 16 and result["media"]["frames_analyzed"] == 16
+    runs = [indices[:8], indices[8:]]  # two runs of 8 consecutive frames, far apart
+    assert all(run == list(range(run[0], run[0] + 8)) for run in runs) and runs[1][0] - runs[0][-1] > 30
+    people = [face for face in result["faces"] if not face["too_small"]]
+    assert people and all(face["temporal"] is not None for face in people)
+    assert result["detectors"]["temporal"] == max(face["temporal"] for face in people)
+    for face in people:
+        expected = fuse_evidence(np.array([face["frame_score"]]), np.array([face["temporal"]]), clip_detector.fusion)
+        assert face["score"] == pytest.approx(float(expected[0]), abs=2e-4)
+    assert result["verdict"] == clip_detector_verdict(clip_detector, result["score"])
+    curve = result["temporal"]
+    assert [p["index"] for p in curve] == indices and all(0 <= p["score"] <= 1 for p in curve)
+    assert result["model"]["name"] == "frame_cnn+temporal"
+
+
+def test_a_short_video_is_never_read_twice(tmp_path, temporal_config):
+    result = analyze_media(local_media(make_face_video(tmp_path / "short.mp4", seconds=0.48)), temporal_config)
+    indices = [f["index"] for f in result["frames"]]  # 12 frames: room for one run of 8, not two
+    assert indices == list(range(2, 10)) and result["media"]["frames_analyzed"] == 8
+
+
+def clip_detector_verdict(clip_detector, score: float) -> str:
+    """The verdict the fused score's bands give."""
+    from models.detector import ScoreBands
+
+    return ScoreBands(**clip_detector.fusion.bands).verdict(score)
+
+
+def test_images_and_captured_frames_use_the_frame_detectors_only(tmp_path, config, temporal_config):
+    path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
+    plain, with_temporal = analyze_media(local_media(path), config), analyze_media(local_media(path), temporal_config)
+    assert with_temporal["score"] == plain["score"] and "temporal" not in with_temporal
+    assert "temporal" not in with_temporal["detectors"] and set(with_temporal["faces"][0]) == set(plain["faces"][0])
+    frames = [FrameUpload(make_jpeg_bytes(), t) for t in (0.0, 0.04, 0.08, 0.12)]
+    captured = analyze_media(frames, temporal_config)
+    assert "temporal" not in captured and len(captured["frames"]) == 4
+
+
+def test_a_flickering_face_scores_higher_in_time_than_the_same_face_steady(tmp_path, temporal_config):
+    steady = analyze_media(local_media(make_face_video(tmp_path / "steady.mp4", seconds=4.0)), temporal_config)
+    flicker = make_face_video(tmp_path / "flicker.mp4", seconds=4.0, flicker=0.12, seed=1)
+    flickering = analyze_media(local_media(flicker), temporal_config)
+    assert flickering["detectors"]["temporal"] > steady["detectors"]["temporal"] + 0.1
+    curve = lambda result: np.mean([p["score"] for p in result["temporal"] if p["score"] is not None])  # noqa: E731
+    assert curve(flickering) > curve(steady)
+
+
+def test_a_clip_detector_alone_is_a_typed_error(tmp_path, config):
+    from companion.detectors import ModelMissing
+
+    path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
+    with pytest.raises(ModelMissing, match="frame detector") as error:
+        analyze_media(local_media(path), {**config, "DETECTORS": ["temporal"]})
+    assert error.value.code == "model_missing"
+
+
+def test_the_hybrid_scores_beside_the_frame_cnn_when_configured(tmp_path, config):
+    path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
+    both = {**config, "DETECTORS": ["frame_cnn", "hybrid_vit"]}
+    result = analyze_media(local_media(path), both)
+    alone = {name: analyze_media(local_media(path), {**config, "DETECTORS": [name]})["score"]
+             for name in ("frame_cnn", "hybrid_vit")}
+    assert result["detectors"] == pytest.approx(alone, abs=1e-4)
+    assert result["score"] == pytest.approx((alone["frame_cnn"] + alone["hybrid_vit"]) / 2, abs=1e-4)
+    assert result["model"]["name"] == "frame_cnn+hybrid_vit"

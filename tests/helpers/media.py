@@ -45,12 +45,18 @@ def make_image_bytes(image: np.ndarray, ext: str) -> bytes:
 
 
 def make_face_video(path: str | Path, seconds: float = 2.0, size: tuple[int, int] = (640, 360),
-                    fps: float = 25.0) -> Path:
-    """An mp4v video of the astronaut's head gliding across a grey background (size is width, height)."""
+                    fps: float = 25.0, flicker: float = 0.0, seed: int = 0) -> Path:
+    """An mp4v video of the astronaut's head gliding across a grey background (size is width, height).
+
+    With `flicker` > 0 the face is "swapped" frame by frame the way a per-frame pipeline does it:
+    a blurred oval over the face gets a new colour gain (about +-flicker), offset and outline on
+    every frame, so the face's colour and blending boundary jitter over time.
+    """
     width, height = size
     head = astronaut_head()
     scale = min(1.0, 0.8 * height / head.shape[0], 0.5 * width / head.shape[1])
     head = cv2.resize(head, (round(head.shape[1] * scale), round(head.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(seed)
     n = max(1, round(seconds * fps))
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
     assert writer.isOpened(), path
@@ -58,10 +64,24 @@ def make_face_video(path: str | Path, seconds: float = 2.0, size: tuple[int, int
         frame = np.full((height, width, 3), 128, np.uint8)
         x = round((width - head.shape[1]) * (0.5 + 0.4 * np.sin(2 * np.pi * i / max(n, 2))))
         y = (height - head.shape[0]) // 2
-        frame[y:y + head.shape[0], x:x + head.shape[1]] = head
+        face = head if flicker <= 0 else _flickered(head, flicker, rng)
+        frame[y:y + head.shape[0], x:x + head.shape[1]] = face
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
     return Path(path)
+
+
+def _flickered(head: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
+    """The head with its face region recoloured through a jittered, blurred oval (one frame's blend)."""
+    h, w = head.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    centre = (round(w * (0.5 + rng.uniform(-0.03, 0.03))), round(h * (0.42 + rng.uniform(-0.03, 0.03))))
+    axes = (round(w * rng.uniform(0.22, 0.28)), round(h * rng.uniform(0.26, 0.32)))
+    cv2.ellipse(mask, centre, axes, rng.uniform(-10, 10), 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), w * 0.03)[..., None]
+    gain = 1.0 + rng.uniform(-amount, amount, size=3)
+    recoloured = np.clip(head.astype(np.float32) * gain, 0, 255)
+    return (head * (1 - mask) + recoloured * mask).round().astype(np.uint8)
 
 
 def index_frame(index: int, size: tuple[int, int]) -> np.ndarray:

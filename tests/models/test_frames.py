@@ -112,6 +112,10 @@ def test_clips_are_runs_of_consecutive_true_frames(videos):
 def test_clip_starts_spread_and_clip_inside_short_videos():
     assert clip_starts(100, 2, 10) == [22, 68]  # starts 0..90, centres of two halves
     assert clip_starts(5, 3, 10) == [0]
+    assert clip_starts(20, 4, 8) == [1, 4, 8, 11]  # overlapping runs, as training takes them
+    assert clip_starts(20, 4, 8, distinct=True) == [1, 11]  # two runs of 8 in halves of 10 frames
+    assert clip_starts(12, 4, 8, distinct=True) == [2]
+    assert clip_starts(900, 4, 8, distinct=True) == clip_starts(900, 4, 8)  # far apart already
 
 
 def test_frames_are_rgb_and_can_be_shrunk(tmp_path):

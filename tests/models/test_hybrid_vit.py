@@ -42,7 +42,7 @@ def test_shipped_config_trains_the_hybrid_with_the_frame_trainer():
     config = load_config("hybrid_vit")
     assert config["detector"] == "hybrid_vit" and "trainer" not in config
     assert all(phase["size"] % 16 == 0 for phase in config["phases"])
-    assert config["phases"][-1]["size"] == 224
+    assert config["phases"][-1]["size"] == config["serve_size"]  # its last steps run at the size it serves
 
 
 def tiny_config(run_dir, steps):

@@ -1,15 +1,16 @@
-"""The shipped frame CNN: files match their manifest, load through LiteRT and score a real face."""
+"""The shipped detectors: files match their manifest, each has its model card, the frame CNN scores a real face."""
 import json
 
 import numpy as np
+import pytest
 
 from models import registry
 from models.weights_manifest import WEIGHTS_DIR, sha256_file
 from tests.models.fixtures import astronaut_crop
 
 
-def entry():
-    return json.loads((WEIGHTS_DIR / "manifest.json").read_text())["frame_cnn"]
+def entry(name: str = "frame_cnn"):
+    return json.loads((WEIGHTS_DIR / "manifest.json").read_text())[name]
 
 
 def test_shipped_files_match_their_sha256():
@@ -24,19 +25,18 @@ def test_bands_are_ordered_probabilities():
     assert 0.0 <= bands["real_below"] <= bands["fake_from"] <= 1.0
 
 
-def test_shipped_model_scores_a_batch_in_one_call():
-    detector = registry.create("frame_cnn")
+@pytest.mark.parametrize("name", ["frame_cnn", "hybrid_vit"])
+def test_shipped_frame_detectors_score_a_batch_in_one_call(name):
+    detector = registry.create(name)
     crops = np.stack([astronaut_crop(), astronaut_crop()[:, ::-1], np.full_like(astronaut_crop(), 128)])
     scores = detector.predict(crops)
     assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
     assert abs(scores[0] - scores[1]) < 0.5  # a mirrored face is judged alike
-    assert detector.version == entry()["version"]
+    assert detector.version == entry(name)["version"]
 
 
 def test_a_corrupted_weights_file_is_refused(tmp_path):
     import shutil
-
-    import pytest
 
     from models.weights_manifest import WeightsMissing
 
@@ -47,3 +47,14 @@ def test_a_corrupted_weights_file_is_refused(tmp_path):
     (tmp_path / entry()["file"]).write_bytes(bytes(data))
     with pytest.raises(WeightsMissing):
         registry.create("frame_cnn", weights_dir=tmp_path)
+
+
+def test_every_shipped_detector_has_a_model_card_naming_its_files():
+    manifest = json.loads((WEIGHTS_DIR / "manifest.json").read_text())
+    for name, e in manifest.items():
+        card = (WEIGHTS_DIR / f"MODEL_CARD.{name}.md").read_text()
+        digests = [e["sha256"], e["keras_weights_sha256"], e.get("features_sha256")]
+        assert all(d in card for d in digests if d), name
+        assert e["version"] in card and f"{e['parameters']:,}" in card, name
+        assert sha256_file(WEIGHTS_DIR / e["file"]) == e["sha256"], name
+        assert sha256_file(WEIGHTS_DIR / e["keras_weights"]) == e["keras_weights_sha256"], name

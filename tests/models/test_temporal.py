@@ -10,10 +10,10 @@ from skimage import data
 tf = pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
 
 from models import registry  # noqa: E402
-from models.aggregate import FaceObservation  # noqa: E402
+from models.aggregate import FaceObservation, FrameRef, aggregate  # noqa: E402
 from models.calibration import Calibration  # noqa: E402
-from models.clip_analysis import fused_people, track_runs  # noqa: E402
-from models.detector import ClipDetector, check_clip_mask  # noqa: E402
+from models.clip_analysis import TemporalEvidence, track_runs  # noqa: E402
+from models.detector import ClipDetector, ScoreBands, check_clip_mask  # noqa: E402
 from models.detectors.temporal import EMBED_DIM, TemporalDetector, build_temporal  # noqa: E402
 from models.faces.align import alignment_matrix, mean_landmarks, transform_points  # noqa: E402
 from models.fusion import FusionConfig  # noqa: E402
@@ -199,11 +199,22 @@ def test_track_runs_by_hand():
     assert runs == [(0, [0, 1]), (0, [4, 5, 6]), (1, [8, 9, 10])]
 
 
-def test_fused_people_by_hand():
+def test_temporal_evidence_fuses_people_in_aggregate():
     obs = [FaceObservation(0, (0, 0, 9, 9), {"a": 0.2}), FaceObservation(1, (0, 0, 9, 9), {"a": 0.4}),
            FaceObservation(0, (50, 0, 9, 9), {}, too_small=True)]
-    fused = fused_people(obs, [[0, 1], [2]], [[0.9, 0.1], []], FusionConfig("max"))
-    assert fused == [pytest.approx(0.9), None]
+    evidence = TemporalEvidence("temporal", [[0, 1], [2]], [[0.9, 0.1], []], {0: 0.7, 1: 0.3},
+                                FusionConfig("max"))
+    frames = [FrameRef(10, 0.0), FrameRef(11, 0.04), FrameRef(12, 0.08)]
+    result = aggregate(frames, obs, ScoreBands(0.3, 0.8), ["a"], timeline=True, temporal=evidence)
+    person, small = result["faces"]
+    # frame evidence: top-half mean of (0.2, 0.4) = 0.4; temporal: top half of (0.9, 0.1) = 0.9; max fuses
+    assert (person["score"], person["frame_score"], person["temporal"]) == (0.9, 0.4, 0.9)
+    assert small["score"] is None and small["temporal"] is None
+    assert result["verdict"] == "likely_fake" and result["detectors"] == {"a": 0.4, "temporal": 0.9}
+    assert [p["score"] for p in result["temporal"]] == [0.7, 0.3, None]
+    assert [p["index"] for p in result["temporal"]] == [10, 11, 12]
+    plain = aggregate(frames, obs, ScoreBands(0.3, 0.8), ["a"], timeline=True)
+    assert plain["score"] == 0.4 and "temporal" not in plain and "frame_score" not in plain["faces"][0]
 
 
 # --- training, export, serving -----------------------------------------------------------------------

@@ -55,7 +55,7 @@
     return canvas;
   }
 
-  /** One face of the result: thumbnail (or its box in numbers), score, frames it appears in. */
+  /** One face of the result: thumbnail (or its box in numbers), score, frames it appears in, a video's two kinds of evidence. */
   function faceItem(doc, face, index, media, t) {
     const percent = ns.badgeState.percent;
     const item = el(doc, "li", "face");
@@ -68,6 +68,9 @@
     if (!thumb && box.length === 4) text.append(el(doc, "div", "muted", t("cardFaceBox", box.map(String))));
     if (Array.isArray(face.frames) && face.frames.length > 1) {
       text.append(el(doc, "div", "muted", t("cardFaceFrames", [String(face.frames.length)])));
+    }
+    if (typeof face.frame_score === "number" && typeof face.temporal === "number") {
+      text.append(el(doc, "div", "muted", t("cardFaceEvidence", [percent(face.frame_score), percent(face.temporal)])));
     }
     item.append(text);
     return item;

@@ -100,6 +100,11 @@ VIDEO_PAGE = """
 </script>
 """
 
+MOVIE_PAGE = """
+<p>A video file played straight from its URL: the companion downloads it and reads runs of frames.</p>
+<video id="movie" src="/media/face.webm" muted loop autoplay playsinline width="480" height="360"></video>
+"""
+
 ATTACK_PAGE = """
 <p>This page tries to talk to the companion directly.</p>
 <script>
@@ -123,6 +128,7 @@ def start_site() -> FixtureServer:
     server.add("/favicon.ico", lambda h: send_body(h, b"", status=204))
     for path, title, body in (("/overlay.html", "Covered photo", OVERLAY_PAGE), ("/feed.html", "Endless feed", FEED_PAGE),
                               ("/video.html", "Streaming video", VIDEO_PAGE), ("/attack.html", "Curious page", ATTACK_PAGE),
+                              ("/movie.html", "Video file", MOVIE_PAGE),
                               ("/elsewhere", "Elsewhere", "<p>The link target.</p>")):
         server.file(path, page(title, body), "text/html; charset=utf-8")
     return server.__enter__()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 
 import pytest
 import requests
@@ -95,8 +96,10 @@ def test_pairing_in_the_popup(browser, companion, screenshots):
     popup.fill("#token", companion.token)
     popup.click("#pair-form button[type=submit]")
     popup.wait_for_selector("#status.ok", timeout=20000)
-    version = requests.get(f"{companion.base_url}/v1/health", timeout=5).json()["models"][0]["version"]
-    assert popup.inner_text("#status-text") == f"Connected · model frame_cnn {version}"
+    models = requests.get(f"{companion.base_url}/v1/health", timeout=5).json()["models"]
+    named = ", ".join(f"{m['name']} {m['version']}" for m in models)
+    assert [m["name"] for m in models] == ["frame_cnn", "temporal"]
+    assert popup.inner_text("#status-text") == f"Connected · model {named}"
     assert popup.is_hidden("#pair-form")
     stored = browser.worker().evaluate("chrome.storage.local.get(null)")
     assert stored["pairingToken"] == companion.token
@@ -224,6 +227,27 @@ def test_a_blob_video_is_checked_from_captured_frames(paired, companion, site, s
     assert "Score per frame" in card and "16 frames captured in the browser" in card
     assert "Timeline of 16 analysed frames" in card
     page.screenshot(path=str(screenshots / "video-card.png"), clip={"x": 0, "y": 0, "width": 720, "height": 820})
+    page.close()
+
+
+def test_a_video_file_shows_each_face_s_two_kinds_of_evidence_and_the_temporal_curve(paired, companion, site):
+    """A video with a plain URL is downloaded by the companion, read as runs of consecutive frames and fused."""
+    page = paired.context.new_page()
+    page.goto(site.url("/movie.html"))
+    before = {a["id"] for a in companion.analyses()}
+    right_click_check(paired, page, "#movie", {"mediaType": "video", "srcUrl": site.url("/media/face.webm")})
+    ax = AXReader(page)
+    final_badges(ax, timeout=120)
+    [analysis] = [a for a in companion.analyses() if a["id"] not in before]
+    result = analysis["result"]
+    assert analysis["source"]["type"] == "url" and result["media"]["kind"] == "video"
+    assert len(result["temporal"]) == len(result["frames"]) == result["media"]["frames_analyzed"]
+    [face] = result["faces"]
+    ax.click(ax.badges()[0])
+    card = wait_until(lambda: ax.text_under("dialog", "Unmask details"), 10, what="the details card")
+    percent = lambda value: f"{math.floor(value * 100 + 0.5)}%"  # noqa: E731 - JavaScript's Math.round
+    assert f"single frames {percent(face['frame_score'])} · flicker over time {percent(face['temporal'])}" in card
+    assert "Blue: the temporal detector" in card
     page.close()
 
 
