@@ -261,12 +261,11 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
     progress(_FACES_END, "detect")
     try:
         obs = observations(found, score_crops(frame_detectors, crops))
+        temporal = None if decoded.run_of_frame is None else temporal_evidence(
+            clip_detector, found, crops, obs, [r.timestamp for r in refs], decoded.run_of_frame,
+            int(config.get("CLIP_MIN_FRAMES", 4)))
     except UnusableScores as exc:
         raise UnmaskError(str(exc)) from None
-    temporal = None
-    if decoded.run_of_frame is not None:
-        temporal = temporal_evidence(clip_detector, found, crops, obs, [r.timestamp for r in refs],
-                                     decoded.run_of_frame, int(config.get("CLIP_MIN_FRAMES", 4)))
     clock = _lap(timings, "detect", clock)
 
     progress(_DETECT_END, "aggregate")

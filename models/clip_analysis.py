@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from models.aggregate import FaceObservation, group_faces, robust_mean
+from models.analysis import UnusableScores
 from models.fusion import FusionConfig, fuse_person
 
 
@@ -42,10 +43,14 @@ class TemporalEvidence:
 def temporal_evidence(clip_detector, found: Sequence[dict], crops: np.ndarray,
                       observations: Sequence[FaceObservation], times: Sequence[float],
                       run_of_frame: Sequence[int], min_frames: int) -> TemporalEvidence:
-    """Group faces into people, cut their tracks into clips, score every clip in one call."""
+    """Group faces into people, cut their tracks into clips, score every clip in one call (UnusableScores
+    when the clip detector answers with the wrong number of scores or non-finite ones)."""
     people = group_faces(observations, times)
     runs = track_runs(found, people, run_of_frame, min_frames, clip_detector.max_frames)
     scored = score_runs(clip_detector, crops, found, runs)
+    finite = np.all(np.isfinite(scored.scores)) and np.all(np.isfinite(scored.curves))
+    if len(scored.scores) != len(runs) or not finite:
+        raise UnusableScores(f"detector {clip_detector.name!r} returned unusable clip scores")
     curve: dict[int, float] = {}
     for (_, ids), row in zip(runs, scored.curves):
         for offset, face_id in enumerate(ids):

@@ -401,3 +401,20 @@ def test_the_hybrid_scores_beside_the_frame_cnn_when_configured(tmp_path, config
     assert result["detectors"] == pytest.approx(alone, abs=1e-4)
     assert result["score"] == pytest.approx((alone["frame_cnn"] + alone["hybrid_vit"]) / 2, abs=1e-4)
     assert result["model"]["name"] == "frame_cnn+hybrid_vit"
+
+
+@pytest.mark.parametrize("broken", ["frame_cnn", "temporal"])
+def test_a_detector_answering_nan_is_an_error_not_a_score(tmp_path, temporal_config, broken):
+    import json
+    import shutil
+
+    from models.weights_manifest import WEIGHTS_DIR
+
+    weights = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, weights)
+    manifest = json.loads((weights / "manifest.json").read_text())
+    manifest[broken]["calibration"]["a"] = float("nan")  # a damaged manifest: every score becomes NaN
+    (weights / "manifest.json").write_text(json.dumps(manifest))
+    video = local_media(make_face_video(tmp_path / "face.mp4", seconds=2.0))
+    with pytest.raises(UnmaskError, match=f"{broken}.*unusable"):
+        analyze_media(video, {**temporal_config, "WEIGHTS_DIR": weights})
