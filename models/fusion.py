@@ -14,9 +14,13 @@ Methods (`FusionConfig.method`):
   by logistic regression on validation people (`fit_logistic`).
 
 A person without temporal evidence (an image, a track too short for a clip) keeps f unchanged,
-whatever the method. `choose_fusion` picks the method on validation data: each candidate is
-scored by cross-fitted AUC (the logistic weights fitted on one half, measured on the other) and
-the best one wins, the simpler one on a tie (frame_only, then max, then logistic).
+whatever the method. `choose_fusion` picks the method on validation data among the rules that
+never score a person below their frame evidence (`CHOSEN_FROM`: frame_only, max). The temporal
+detector measures flicker: a steady face is no evidence that it is real, and a temporally
+consistent fake, the best kind, must not be cleared by its steadiness. A logistic fit on
+validation people does exactly that (with a low `t` it pulls a frame score of 0.8 under 0.3), so
+it is measured and reported (cross-fitted AUC) but not shipped. The best AUC wins, the simpler
+rule on a tie.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from models.aggregate import robust_mean
 from models.calibration import choose_bands, logit
 
 METHODS = ("frame_only", "max", "logistic")
+CHOSEN_FROM = ("frame_only", "max")  # the rules that never lower a person's frame evidence
 
 
 @dataclass(frozen=True)
@@ -130,10 +135,10 @@ def cross_fitted_scores(frame: np.ndarray, temporal: np.ndarray, labels: np.ndar
 
 def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, seed: int = 0
                   ) -> tuple[FusionConfig, dict]:
-    """The method with the best validation AUC (ties: the simpler), refitted on all, with its bands.
+    """The rule of CHOSEN_FROM with the best validation AUC (ties: the simpler), with its bands.
 
     Inputs are per-person evidence with both kinds present. Returns the config and every method's
-    metrics (AUC, EER, AP; the logistic one cross-fitted).
+    metrics (AUC, EER, AP; the logistic one cross-fitted, reported only).
     """
     frame, temporal = np.asarray(frame, float), np.asarray(temporal, float)
     labels = np.asarray(labels, dtype=int)
@@ -143,8 +148,8 @@ def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, s
         "logistic": cross_fitted_scores(frame, temporal, labels, seed),
     }
     table = {method: metrics.summary(s, labels) for method, s in scores.items()}
-    best = max(METHODS, key=lambda m: (round(table[m]["auc"], 6), -METHODS.index(m)))
-    config = fit_logistic(frame, temporal, labels) if best == "logistic" else FusionConfig(best)
+    best = max(CHOSEN_FROM, key=lambda m: (round(table[m]["auc"], 6), -METHODS.index(m)))
+    config = FusionConfig(best)
     fused = fuse_evidence(frame, temporal, config)
     bands = choose_bands(fused[labels == 0], fused[labels == 1])
     return replace(config, bands=bands), table

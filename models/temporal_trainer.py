@@ -391,7 +391,7 @@ def write_temporal_files(model, features_tflite: Path, config: dict, report: dic
     config_text = json.dumps(config, indent=2, sort_keys=True, default=str)
     (out_dir / "temporal.config.json").write_text(config_text)
     digest, features_digest = sha256_file(sequence_path), sha256_file(features_path)
-    version = hashlib.sha256((digest + features_digest + config_text).encode()).hexdigest()[:12]
+    version = temporal_version(digest, features_digest, config_text, report["fusion"])
     write_entry("temporal", {
         "file": sequence_path.name, "sha256": digest, "version": version,
         "features_file": features_path.name, "features_sha256": features_digest,
@@ -404,6 +404,13 @@ def write_temporal_files(model, features_tflite: Path, config: dict, report: dic
         "parameters": report["parameters"], "validation": report["validation"],
         "fusion": report["fusion"], "fusion_validation": report["fusion_validation"],
     }, out_dir)
+
+
+def temporal_version(digest: str, features_digest: str, config_text: str, fusion: dict) -> str:
+    """The detector's version: a sha256 prefix of both files, the resolved config and the fusion rule
+    (the fused verdict depends on it too, so a new rule is a new version and old cached results go)."""
+    fusion_text = json.dumps(fusion, sort_keys=True)
+    return hashlib.sha256((digest + features_digest + config_text + fusion_text).encode()).hexdigest()[:12]
 
 
 def sequence_tflite(model) -> bytes:

@@ -12,6 +12,8 @@ fake/smooth-<source>/   one set of blend parameters for the whole clip, the mask
                    (a temporally consistent fake: only the frame detectors can see it).
 
 Usage: python scripts/make_video_eval_set.py [--out runs/eval_videos] [--seconds 2] [--stills 60]
+       python scripts/make_video_eval_set.py --out runs/val_videos --stills-from 1100 --stills 100 --no-videos
+       (the validation set on which scripts/choose_fusion.py picks the fusion rule)
 """
 from __future__ import annotations
 
@@ -100,9 +102,9 @@ def video_clips(data: Path, out: Path, seconds: float, seed: int, detector: Face
         print(f"{name}: {len(segments)} segments of {seconds:g} s")
 
 
-def still_clips(data: Path, out: Path, count: int, seconds: float, seed: int) -> None:
+def still_clips(data: Path, out: Path, count: int, seconds: float, seed: int, first: int = STILLS_FROM) -> None:
     """AAF val photos moved by a smooth camera, with their fakes (landmarks known, no detector needed)."""
-    rows = read_aaf_index(data, "val")[STILLS_FROM:STILLS_FROM + count]
+    rows = read_aaf_index(data, "val")[first:first + count]
     for number, (rel, landmarks) in enumerate(rows):
         image = cv2.imread(str(data / "aaf" / rel))[..., ::-1].copy()
         rng = np.random.default_rng([seed, number])
@@ -120,11 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "runs" / "eval_videos"))
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--stills", type=int, default=60)
+    parser.add_argument("--stills-from", type=int, default=STILLS_FROM,
+                        help="first AAF val row used (a validation set for scripts/choose_fusion.py: 1100)")
+    parser.add_argument("--no-videos", action="store_true", help="stills only (the held-out videos are the test set)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     data, out = Path(args.data), Path(args.out)
-    video_clips(data, out, args.seconds, args.seed, FaceDetector())
-    still_clips(data, out, args.stills, args.seconds, args.seed)
+    if not args.no_videos:
+        video_clips(data, out, args.seconds, args.seed, FaceDetector())
+    still_clips(data, out, args.stills, args.seconds, args.seed, args.stills_from)
     print(f"video evaluation set written to {out}")
     return 0
 

@@ -91,18 +91,19 @@ def _read_banner(process, timeout=60.0) -> list[str]:
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
-            raise AssertionError(f"server exited early: {process.stderr.read()}")
+            raise AssertionError(f"server exited early with {process.wait()}")
         lines.append(line.rstrip("\n"))
         if "Ctrl+C" in line:
             return lines
     raise AssertionError(f"no banner in time: {lines}")
 
 
-def test_serve_runs_waitress_on_loopback(user_dirs):
+def test_serve_runs_waitress_on_loopback(user_dirs, tmp_path):
     data, _ = user_dirs
     env = {**os.environ, "UNMASK_MAX_UPLOAD_BYTES": "2000"}
+    log = open(tmp_path / "stderr.log", "w+")  # a file, not a pipe: an unread full pipe would block the server
     process = subprocess.Popen([sys.executable, "-u", "-m", "companion", "serve", "--port", "0"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         banner = _read_banner(process)
         text = "\n".join(banner)
@@ -120,9 +121,9 @@ def test_serve_runs_waitress_on_loopback(user_dirs):
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=60)
         finally:
             process.kill()
             process.stdout.close()
-            process.stderr.close()
-    assert process.returncode == 0
+            log.close()
+    assert process.returncode == 0, (tmp_path / "stderr.log").read_text()

@@ -58,3 +58,19 @@ def test_every_shipped_detector_has_a_model_card_naming_its_files():
         assert e["version"] in card and f"{e['parameters']:,}" in card, name
         assert sha256_file(WEIGHTS_DIR / e["file"]) == e["sha256"], name
         assert sha256_file(WEIGHTS_DIR / e["keras_weights"]) == e["keras_weights_sha256"], name
+
+
+def test_a_new_fusion_rule_is_a_new_temporal_version(tmp_path):
+    import shutil
+
+    from models.fusion import FusionConfig
+    from models.fusion_choice import write_fusion
+
+    weights = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, weights)
+    shipped = registry.create("temporal", weights_dir=weights)
+    rule = FusionConfig("frame_only", bands={"real_below": 0.2, "fake_from": 0.9})
+    version = write_fusion(rule, {"frame_only": {"auc": 0.7}}, "a test", weights)
+    reloaded = registry.create("temporal", weights_dir=weights)
+    assert reloaded.fusion == rule and reloaded.version == version != shipped.version
+    assert entry("temporal")["version"] == shipped.version  # the shipped manifest is untouched

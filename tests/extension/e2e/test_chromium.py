@@ -230,7 +230,8 @@ def test_a_blob_video_is_checked_from_captured_frames(paired, companion, site, s
     page.close()
 
 
-def test_a_video_file_shows_each_face_s_two_kinds_of_evidence_and_the_temporal_curve(paired, companion, site):
+def test_a_video_file_shows_each_face_s_two_kinds_of_evidence_and_the_temporal_curve(paired, companion, site,
+                                                                                     screenshots):
     """A video with a plain URL is downloaded by the companion, read as runs of consecutive frames and fused."""
     page = paired.context.new_page()
     page.goto(site.url("/movie.html"))
@@ -248,6 +249,7 @@ def test_a_video_file_shows_each_face_s_two_kinds_of_evidence_and_the_temporal_c
     percent = lambda value: f"{math.floor(value * 100 + 0.5)}%"  # noqa: E731 - JavaScript's Math.round
     assert f"single frames {percent(face['frame_score'])} · flicker over time {percent(face['temporal'])}" in card
     assert "Blue: the temporal detector" in card
+    page.screenshot(path=str(screenshots / "video-file-card.png"), clip={"x": 0, "y": 0, "width": 720, "height": 820})
     page.close()
 
 

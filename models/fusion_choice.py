@@ -1,0 +1,41 @@
+"""Choose the fusion rule on validation videos through the companion's own pipeline, and ship it.
+
+Each video is read as the companion reads it (runs of consecutive frames); each person's frame
+evidence (the frame detectors as served) and temporal evidence (the temporal detector) are
+collected, `models.fusion.choose_fusion` picks the rule and its bands, and `write_fusion` stores
+them in the temporal detector's manifest entry with the version they make.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from models.aggregate import aggregate
+from models.analysis import find_faces, observations, score_crops
+from models.clip_analysis import temporal_evidence
+from models.evaluate import decode_runs
+from models.temporal_trainer import temporal_version
+from models.weights_manifest import read_manifest, write_entry
+
+
+def people_evidence(path: Path, face_detector, frame_detectors, clip_detector, options) -> list[tuple[float, float]]:
+    """(frame evidence, temporal evidence) of each person of one video with both, as the companion sees them."""
+    refs, images, runs = decode_runs(path, options.frames_per_video, options.clip_frames)
+    found, crops = find_faces(images, face_detector, options.min_face_px)
+    obs = observations(found, score_crops(frame_detectors, crops))
+    evidence = temporal_evidence(clip_detector, found, crops, obs, [f.timestamp for f in refs], runs,
+                                 options.clip_min_frames)
+    result = aggregate(refs, obs, frame_detectors[0].bands, [d.name for d in frame_detectors], timeline=False,
+                       temporal=evidence)
+    return [(f["frame_score"], f["temporal"]) for f in result["faces"]
+            if f.get("frame_score") is not None and f.get("temporal") is not None]
+
+
+def write_fusion(config, table: dict, source: str, weights_dir: Path) -> str:
+    """Store the rule and its validation in the temporal manifest entry with its new version; returns it."""
+    entry = read_manifest(weights_dir)["temporal"]
+    config_text = (Path(weights_dir) / "temporal.config.json").read_text()
+    entry["fusion"] = config.to_dict()
+    entry["fusion_validation"] = {**table, "chosen_on": source}
+    entry["version"] = temporal_version(entry["sha256"], entry["features_sha256"], config_text, entry["fusion"])
+    write_entry("temporal", entry, weights_dir)
+    return entry["version"]
