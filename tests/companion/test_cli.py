@@ -102,8 +102,11 @@ def test_serve_runs_waitress_on_loopback(user_dirs, tmp_path):
     data, _ = user_dirs
     env = {**os.environ, "UNMASK_MAX_UPLOAD_BYTES": "2000"}
     log = open(tmp_path / "stderr.log", "w+")  # a file, not a pipe: an unread full pipe would block the server
+    # Ctrl+C must stop it even when the test run itself was started in the background, where the shell
+    # ignores SIGINT and the child would inherit that (Python then installs no KeyboardInterrupt).
     process = subprocess.Popen([sys.executable, "-u", "-m", "companion", "serve", "--port", "0"], env=env,
-                               stdout=subprocess.PIPE, stderr=log, text=True)
+                               stdout=subprocess.PIPE, stderr=log, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         banner = _read_banner(process)
         text = "\n".join(banner)
