@@ -42,27 +42,19 @@ def pair_dataset(faces, recons, mix: Mix, *, seed: int, size: int, batch: int, s
     return ds.prefetch(2)
 
 
-def validation_arrays(faces, recons, size: int, seed: int, families: tuple[str, ...], tight: float = 0.0):
+def validation_arrays(faces, recons, size: int, seed: int, families: tuple[str, ...]):
     """Fixed validation images per family: {family: (images uint8, labels)}; reals shared."""
-    out = {}
-    mix = Mix()
-    for family in families:
-        reals, fakes = [], []
-        for index in range(len(faces.images)):
-            real, fake, _ = make_pair(index, seed, faces, recons, mix, size, 0.0, families=(family,), tight=tight)
-            reals.append(real)
-            fakes.append(fake)
-        images = np.concatenate([np.stack(reals), np.stack(fakes)])
-        labels = np.concatenate([np.zeros(len(reals)), np.ones(len(fakes))])
-        out[family] = (images, labels)
-    return out
+    return {family: _fixed_pairs(faces, recons, size, seed, (family,), 0.0) for family in families}
 
 
 def tight_validation(faces, recons, size: int, seed: int):
     """Fixed validation pairs of every family, all cut close around the face: (images uint8, labels)."""
-    reals, fakes = [], []
-    for index in range(len(faces.images)):
-        real, fake, _ = make_pair(index, seed, faces, recons, Mix(), size, 0.0, tight=1.0)
-        reals.append(real)
-        fakes.append(fake)
-    return np.concatenate([np.stack(reals), np.stack(fakes)]), np.concatenate([np.zeros(len(reals)), np.ones(len(fakes))])
+    return _fixed_pairs(faces, recons, size, seed, None, 1.0)
+
+
+def _fixed_pairs(faces, recons, size: int, seed: int, families, tight: float):
+    """One pair per face (reals first, then their fakes), reproducible from the seed: (images uint8, labels)."""
+    pairs = [make_pair(index, seed, faces, recons, Mix(), size, 0.0, families=families, tight=tight)
+             for index in range(len(faces.images))]
+    images = np.concatenate([np.stack([real for real, _, _ in pairs]), np.stack([fake for _, fake, _ in pairs])])
+    return images, np.concatenate([np.zeros(len(pairs)), np.ones(len(pairs))])
