@@ -256,10 +256,19 @@ def _score_and_frames(result: dict) -> tuple[float | None, list[float]]:
     return result.get("score"), frame_scores
 
 
-def score_file_side_by_side(path: Path, kind: str, face_detector, frame_detectors, clip_detector, bands,
-                            options) -> dict[str, tuple[float | None, list[float]]]:
-    """(score, frame scores) of one file for: the frame detectors together ("combined"), each detector
-    alone, and "fusion" (with a clip detector; videos only for the clip detector and fusion)."""
+@dataclass
+class FileFaces:
+    """One file read the companion's way: its frames, faces, frame detectors' scores, clip evidence."""
+
+    refs: list
+    found: list
+    scores: dict
+    observations: list
+    temporal: object = None  # models.clip_analysis.TemporalEvidence for a video read with a clip detector
+
+
+def read_file_faces(path: Path, kind: str, face_detector, frame_detectors, clip_detector, options) -> FileFaces:
+    """Decode (a video as runs of frames when there is a clip detector), find faces, score them."""
     from models.clip_analysis import temporal_evidence
 
     runs_of_frame = None
@@ -269,16 +278,24 @@ def score_file_side_by_side(path: Path, kind: str, face_detector, frame_detector
         refs, images, _ = decode(path, kind, options.frames_per_video)
     found, crops = find_faces(images, face_detector, options.min_face_px)
     scores = score_crops(frame_detectors, crops)
-    names = [d.name for d in frame_detectors]
     obs = observations(found, scores)
-    out = {"combined": _score_and_frames(aggregate(refs, obs, bands, names, timeline=True))}
+    evidence = None if runs_of_frame is None else temporal_evidence(
+        clip_detector, found, crops, obs, [f.timestamp for f in refs], runs_of_frame, options.clip_min_frames)
+    return FileFaces(refs, found, scores, obs, evidence)
+
+
+def score_file_side_by_side(path: Path, kind: str, face_detector, frame_detectors, clip_detector, bands,
+                            options) -> dict[str, tuple[float | None, list[float]]]:
+    """(score, frame scores) of one file for: the frame detectors together ("combined"), each detector
+    alone, and "fusion" (with a clip detector; videos only for the clip detector and fusion)."""
+    read = read_file_faces(path, kind, face_detector, frame_detectors, clip_detector, options)
+    names = [d.name for d in frame_detectors]
+    out = {"combined": _score_and_frames(aggregate(read.refs, read.observations, bands, names, timeline=True))}
     for name in names:
-        alone = observations(found, {name: scores[name]})
-        out[name] = _score_and_frames(aggregate(refs, alone, bands, [name], timeline=True))
-    if runs_of_frame is not None:
-        evidence = temporal_evidence(clip_detector, found, crops, obs, [f.timestamp for f in refs],
-                                     runs_of_frame, options.clip_min_frames)
-        fused = aggregate(refs, obs, bands, names, timeline=False, temporal=evidence)
+        alone = observations(read.found, {name: read.scores[name]})
+        out[name] = _score_and_frames(aggregate(read.refs, alone, bands, [name], timeline=True))
+    if read.temporal is not None:
+        fused = aggregate(read.refs, read.observations, bands, names, timeline=False, temporal=read.temporal)
         out[clip_detector.name] = (fused["detectors"][clip_detector.name], [])
         out["fusion"] = (fused["score"], [])
     return out

@@ -10,22 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from models.aggregate import aggregate
-from models.analysis import find_faces, observations, score_crops
-from models.clip_analysis import temporal_evidence
-from models.evaluate import decode_runs
+from models.evaluate import read_file_faces
 from models.temporal_trainer import temporal_version
 from models.weights_manifest import read_manifest, write_entry
 
 
 def people_evidence(path: Path, face_detector, frame_detectors, clip_detector, options) -> list[tuple[float, float]]:
     """(frame evidence, temporal evidence) of each person of one video with both, as the companion sees them."""
-    refs, images, runs = decode_runs(path, options.frames_per_video, options.clip_frames)
-    found, crops = find_faces(images, face_detector, options.min_face_px)
-    obs = observations(found, score_crops(frame_detectors, crops))
-    evidence = temporal_evidence(clip_detector, found, crops, obs, [f.timestamp for f in refs], runs,
-                                 options.clip_min_frames)
-    result = aggregate(refs, obs, frame_detectors[0].bands, [d.name for d in frame_detectors], timeline=False,
-                       temporal=evidence)
+    read = read_file_faces(path, "video", face_detector, frame_detectors, clip_detector, options)
+    result = aggregate(read.refs, read.observations, frame_detectors[0].bands, [d.name for d in frame_detectors],
+                       timeline=False, temporal=read.temporal)
     return [(f["frame_score"], f["temporal"]) for f in result["faces"]
             if f.get("frame_score") is not None and f.get("temporal") is not None]
 
