@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
 
 import cv2
@@ -33,6 +32,7 @@ from models.faces.align import keypoints_from_intraface49  # noqa: E402
 from models.faces.detect import FaceDetector  # noqa: E402
 from models.synth.paste import self_blend_in_frame  # noqa: E402
 from models.temporal_data import still_source  # noqa: E402
+from models.train_config import load_config  # noqa: E402
 
 STILLS_FROM = 1000  # first AAF val row used here (the temporal detector's validation reads rows 0-399)
 STILL_FPS = 25.0
@@ -40,8 +40,7 @@ STILL_FPS = 25.0
 
 def held_out_videos() -> list[str]:
     """The real videos the temporal detector's config holds out of training."""
-    config = tomllib.loads((ROOT / "models" / "configs" / "temporal.toml").read_text())
-    return list(config["val_videos"])
+    return list(load_config("temporal")["val_videos"])
 
 
 def read_segments(path: Path, seconds: float) -> tuple[float, list[list[np.ndarray]]]:
