@@ -25,6 +25,22 @@ def build_firefox_extension(out: Path) -> Path:
     return builder.build("firefox", out)
 
 
+def pair(firefox: Firefox, companion) -> str:
+    """Pair through the options page; the options tab's context id (a privileged extension page)."""
+    options = firefox.open_privileged(f"moz-extension://{EXTENSION_UUID}/src/options/options.html")
+    wait_until(lambda: firefox.evaluate(options, "document.readyState === 'complete' && "
+                                                 "!!document.getElementById('companion-url').value"),
+               20, what="the options page")
+    firefox.evaluate(options, f"""(() => {{
+        document.getElementById('companion-url').value = {json.dumps(companion.base_url)};
+        document.getElementById('token').value = {json.dumps(companion.token)};
+        document.querySelector('#pair-form button[type=submit]').click();
+        return true; }})()""")
+    wait_until(lambda: firefox.evaluate(options, "document.getElementById('status').classList.contains('ok')"),
+               30, what="Connected in Firefox")
+    return options
+
+
 def test_firefox_pairs_and_checks_a_feed(companion, site, tmp_path, screenshots):
     """Options page: address + token -> Connected; add the site; its feed's photos reach the companion."""
     require(Path(FIREFOX).exists(), f"{FIREFOX} is missing: run `make setup-browsers` (apt-get install firefox-esr)")
@@ -36,17 +52,13 @@ def test_firefox_pairs_and_checks_a_feed(companion, site, tmp_path, screenshots)
 
     with Firefox(tmp_path / "profile", free_port()) as firefox:
         assert firefox.install(folder) == gecko_id
-        options = firefox.open_privileged(f"moz-extension://{EXTENSION_UUID}/src/options/options.html")
-        wait_until(lambda: firefox.evaluate(options, "document.readyState === 'complete' && "
-                                                     "!!document.getElementById('companion-url').value"),
-                   20, what="the options page")
-        firefox.evaluate(options, f"""(() => {{
-            document.getElementById('companion-url').value = {json.dumps(companion.base_url)};
-            document.getElementById('token').value = {json.dumps(companion.token)};
-            document.querySelector('#pair-form button[type=submit]').click();
+        options = pair(firefox, companion)
+        firefox.evaluate(options, """(() => {
             document.getElementById('new-site').value = 'localhost';
             document.querySelector('#add-site button[type=submit]').click();
-            return true; }})()""")
+            return true; })()""")
+        wait_until(lambda: firefox.evaluate(options, "!!document.querySelector('#sites li span')"), 20,
+                   what="the site in the options list")
         status = wait_until(lambda: firefox.evaluate(
             options, "document.getElementById('status').classList.contains('ok') && "
                      "document.getElementById('status-text').textContent"), 30, what="Connected in Firefox")

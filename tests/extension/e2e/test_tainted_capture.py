@@ -23,7 +23,7 @@ import pytest
 from tests.extension.e2e.bidi import FIREFOX, Firefox, write_profile
 from tests.extension.e2e.conftest import ROOT, free_port, require, wait_until
 from tests.extension.e2e.site import page as html_page
-from tests.extension.e2e.test_firefox import EXTENSION_UUID, build_firefox_extension
+from tests.extension.e2e.test_firefox import EXTENSION_UUID, build_firefox_extension, pair
 
 pytestmark = pytest.mark.e2e
 
@@ -48,22 +48,6 @@ STREAM_PAGE = """
   };
 </script>
 """
-
-
-def pair(firefox: Firefox, companion) -> str:
-    """Pair through the options page; the options tab's context id (a privileged extension page)."""
-    options = firefox.open_privileged(f"moz-extension://{EXTENSION_UUID}/src/options/options.html")
-    wait_until(lambda: firefox.evaluate(options, "document.readyState === 'complete' && "
-                                                 "!!document.getElementById('companion-url').value"),
-               20, what="the options page")
-    firefox.evaluate(options, f"""(() => {{
-        document.getElementById('companion-url').value = {json.dumps(companion.base_url)};
-        document.getElementById('token').value = {json.dumps(companion.token)};
-        document.querySelector('#pair-form button[type=submit]').click();
-        return true; }})()""")
-    wait_until(lambda: firefox.evaluate(options, "document.getElementById('status').classList.contains('ok')"),
-               30, what="Connected in Firefox")
-    return options
 
 
 def right_click(firefox: Firefox, tab: str, selector: str) -> None:
