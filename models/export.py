@@ -9,6 +9,7 @@ import numpy as np
 
 from models import metrics
 from models.calibration import Calibration, choose_bands
+from models.train_config import portable
 from models.weights_manifest import WEIGHTS_DIR, sha256_file, write_entry
 
 
@@ -72,6 +73,12 @@ def save_weights_only(model, path: Path) -> None:
     bare.save_weights(path)
 
 
+def frame_version(digest: str, config_text: str, bands: dict) -> str:
+    """A frame detector's version: a sha256 prefix of its .tflite, its resolved config and its score
+    bands (verdicts depend on the bands too, so new bands are a new version and old cached results go)."""
+    return hashlib.sha256((digest + config_text + json.dumps(bands, sort_keys=True)).encode()).hexdigest()[:12]
+
+
 def write_files(model, config: dict, report: dict, out_dir: Path, size: int = 224) -> None:
     """The .tflite (taking `size` x `size` inputs), Keras weights, resolved config and manifest entry."""
     name = config["detector"]
@@ -79,10 +86,10 @@ def write_files(model, config: dict, report: dict, out_dir: Path, size: int = 22
     tflite_path = out_dir / f"{name}.tflite"
     tflite_path.write_bytes(to_tflite(model, size))
     save_weights_only(model, out_dir / f"{name}.weights.h5")
-    config_text = json.dumps(config, indent=2, sort_keys=True)
+    config_text = json.dumps(portable(config), indent=2, sort_keys=True)
     (out_dir / f"{name}.config.json").write_text(config_text)
     digest = sha256_file(tflite_path)
-    version = hashlib.sha256((digest + config_text).encode()).hexdigest()[:12]
+    version = frame_version(digest, config_text, report["bands"])
     write_entry(name, {
         "file": tflite_path.name, "sha256": digest, "version": version,
         "keras_weights": f"{name}.weights.h5",

@@ -26,7 +26,7 @@ from models import metrics
 from models.calibration import Calibration, choose_bands
 from models.checkpoints import load_checkpoint, save_checkpoint
 from models.temporal_data import CLIP_KINDS, ClipBank, Donors, bank_of, source_clips, still_source, video_sources
-from models.train_config import resolve
+from models.train_config import portable, resolve
 from models.trainer import lr_at
 
 SPLITS = ("train", "val")
@@ -95,7 +95,7 @@ class TemporalTrainer:
         self.length = int(config["clip_frames"])
         self.size = int(config.get("crop_size", 224))  # served crop side; smaller only in tests
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "resolved_config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        (self.run_dir / "resolved_config.json").write_text(json.dumps(portable(config), indent=2, sort_keys=True))
         self._embedder = None
 
     # --- the bank ----------------------------------------------------------------------------------
@@ -388,7 +388,7 @@ def write_temporal_files(model, features_tflite: Path, config: dict, report: dic
     sequence_path.write_bytes(sequence_tflite(model))
     features_path.write_bytes(Path(features_tflite).read_bytes())
     save_weights_only(model, out_dir / "temporal.weights.h5")
-    config_text = json.dumps(config, indent=2, sort_keys=True, default=str)
+    config_text = json.dumps(portable(config), indent=2, sort_keys=True, default=str)
     (out_dir / "temporal.config.json").write_text(config_text)
     digest, features_digest = sha256_file(sequence_path), sha256_file(features_path)
     version = temporal_version(digest, features_digest, config_text, report["fusion"])

@@ -13,6 +13,7 @@ from models.checkpoints import load_checkpoint, save_checkpoint
 from models.data import pair_dataset, tight_validation, validation_arrays
 from models.pseudo_fakes import Mix
 from models.registry import DETECTORS, names
+from models.train_config import portable
 
 
 def lr_at(step: int, base: float, warmup: int, total: int) -> float:
@@ -30,13 +31,15 @@ class Trainer:
         self.config, self.train_faces, self.val_faces, self.log = config, faces_train, faces_val, log
         self.run_dir = Path(config["run_dir"])
         self.ckpt_dir = self.run_dir / "checkpoint"
+        # Runs that share autoencoders (an ablation's variants) name one folder for them.
+        self.autoencoder_dir = Path(config.get("autoencoder_dir") or self.run_dir / "autoencoders")
         self.mix = Mix(**config.get("mix", {}))
         self.phases = config["phases"]
         self.total_steps = sum(p["steps"] for p in self.phases)
         # The main cosine schedule spans the phases without a learning rate of their own; a phase
         # with one (a later fine-tuning phase) has its own warm-up and cosine over its steps.
         self.main_steps = sum(p["steps"] for p in self.phases if "learning_rate" not in p)
-        (self.run_dir / "resolved_config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        (self.run_dir / "resolved_config.json").write_text(json.dumps(portable(config), indent=2, sort_keys=True))
 
     # --- autoencoders (stand-ins for generators) -------------------------------------------------
     def autoencoder_banks(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -56,7 +59,7 @@ class Trainer:
 
         from models.synth.autoencoder import train_autoencoder
 
-        path = self.run_dir / "autoencoders" / f"{kind}.keras"
+        path = self.autoencoder_dir / f"{kind}.keras"
         if path.exists():
             return keras.models.load_model(path)
         started = time.time()
@@ -70,11 +73,13 @@ class Trainer:
     def _bank(self, model, kind: str, split: str, images: np.ndarray) -> np.ndarray:
         from models.synth.autoencoder import reconstruct
 
-        path = self.run_dir / "autoencoders" / f"recon_{kind}_{split}_{len(images)}.npy"
+        path = bank_path(self.autoencoder_dir, kind, split, len(images))
         if path.exists():
             return np.load(path, mmap_mode="r")
         bank = reconstruct(model, images)
-        np.save(path, bank)
+        tmp = path.with_suffix(".tmp.npy")  # whole or absent, for runs that share the folder
+        np.save(tmp, bank)
+        tmp.replace(path)
         return bank
 
     # --- detector ---------------------------------------------------------------------------------
@@ -89,6 +94,9 @@ class Trainer:
         tf.keras.utils.set_random_seed(self.config["seed"])
         names()  # import the registered detectors
         model = DETECTORS[self.config["detector"]].build()
+        if self.config.get("init_weights"):  # a warm start from shipped weights
+            model.load_weights(self.config["init_weights"])
+            self.log(f"starting from {self.config['init_weights']}")
         model.compile(optimizer=tf.keras.optimizers.Adam(self.config["learning_rate"]),
                       loss="binary_crossentropy")
         return model, 0
@@ -168,6 +176,11 @@ class Trainer:
                                  write_weights=self.config.get("export", True))
         (self.run_dir / "final.json").write_text(json.dumps(report, indent=2))
         return report
+
+
+def bank_path(folder: Path, kind: str, split: str, count: int) -> Path:
+    """Where the reconstructions of `count` faces of one split by one autoencoder kind are cached."""
+    return Path(folder) / f"recon_{kind}_{split}_{count}.npy"
 
 
 def subset(faces, limit):

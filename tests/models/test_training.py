@@ -98,3 +98,16 @@ def test_set_overrides_one_setting_read_as_toml_or_text():
         "frame_cnn_weights", "runs/old/frame_cnn.weights.h5")
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         parse_setting("steps")
+
+
+def test_a_fresh_run_can_start_from_shipped_weights(trained, tmp_path):
+    weights = trained["run_dir"] / "export" / "frame_cnn.weights.h5"
+    config = {**tiny_config(tmp_path, 3), "init_weights": str(weights), "autoencoder_dir": str(tmp_path / "shared")}
+    model, step = Trainer(config, trained["faces"], trained["faces"], lambda *a, **k: None).model_and_step()
+    assert step == 0
+    x = resize_crops(np.stack([astronaut_crop()]), 64)
+    expected = tf.keras.models.load_model(trained["run_dir"] / "checkpoint" / "model.keras")
+    expected.load_weights(weights)
+    assert np.allclose(predict_batched(model, x), predict_batched(expected, x), atol=1e-6)
+    cold = Trainer({**config, "init_weights": None}, trained["faces"], trained["faces"], lambda *a, **k: None)
+    assert not np.allclose(predict_batched(cold.model_and_step()[0], x), predict_batched(expected, x), atol=1e-3)
