@@ -54,7 +54,17 @@ def tight_validation(faces, recons, size: int, seed: int):
 
 def _fixed_pairs(faces, recons, size: int, seed: int, families, tight: float):
     """One pair per face (reals first, then their fakes), reproducible from the seed: (images uint8, labels)."""
-    pairs = [make_pair(index, seed, faces, recons, Mix(), size, 0.0, families=families, tight=tight)
+    images, labels, _ = fixed_pairs_with_details(faces, recons, size, seed, families, tight)
+    return images, labels
+
+
+def fixed_pairs_with_details(faces, recons, size: int, seed: int, families, tight: float = 0.0,
+                             degrade: bool = True):
+    """The fixed validation pairs with each pair's details (blend ratio): (images, labels, details);
+    `degrade=False` gives the same pairs without web damage."""
+    details = [{} for _ in range(len(faces.images))]
+    pairs = [make_pair(index, seed, faces, recons, Mix(), size, 0.0, families=families, tight=tight,
+                       degrade=degrade, details=details[index])
              for index in range(len(faces.images))]
     images = np.concatenate([np.stack([real for real, _, _ in pairs]), np.stack([fake for _, fake, _ in pairs])])
-    return images, np.concatenate([np.zeros(len(pairs)), np.ones(len(pairs))])
+    return images, np.concatenate([np.zeros(len(pairs)), np.ones(len(pairs))]), details

@@ -33,15 +33,19 @@ class Mix:
         return p / p.sum()
 
 
-def make_fake(family: str, i: int, faces, recons, rng: np.random.Generator, easy: float) -> np.ndarray:
-    """The pseudo-fake of face `i` of the given family."""
+def make_fake(family: str, i: int, faces, recons, rng: np.random.Generator, easy: float,
+              details: dict | None = None) -> np.ndarray:
+    """The pseudo-fake of face `i` of the given family; `details` (when given) gets its blend ratio."""
     if family == "blend":
-        return self_blend(faces.images[i], faces.landmarks[i], rng, easy=easy)[0]
-    if family == "swap":
+        fake, mask = self_blend(faces.images[i], faces.landmarks[i], rng, easy=easy)
+    elif family == "swap":
         j = int(rng.integers(0, len(faces.images)))
-        return swap(faces.images[i], faces.landmarks[i], faces.images[j], faces.landmarks[j], rng)[0]
-    bank = recons[int(rng.integers(0, len(recons)))]
-    return bank[i]
+        fake, mask = swap(faces.images[i], faces.landmarks[i], faces.images[j], faces.landmarks[j], rng)
+    else:
+        fake, mask = recons[int(rng.integers(0, len(recons)))][i], None
+    if details is not None and mask is not None:
+        details["ratio"] = round(float(mask.max()), 4)  # masks peak at 1 before the ratio
+    return fake
 
 
 def finish(image: np.ndarray, size: int, rng: np.random.Generator, flip: bool, degrade: bool,
@@ -73,8 +77,9 @@ def _jitter(crop_size: int, probability: float, rng: np.random.Generator):
 
 def make_pair(index: int, seed: int, faces, recons, mix: Mix, size: int, easy: float,
               degrade: bool = True, families: tuple[str, ...] | None = None, tight: float = 0.0,
-              jitter: float = 0.0):
-    """(real, fake, family id) for pair `index`, reproducible from (seed, index).
+              jitter: float = 0.0, details: dict | None = None):
+    """(real, fake, family id) for pair `index`, reproducible from (seed, index); `details` (when
+    given) gets the blend ratio of a blend or swap.
 
     With probability `tight`, both are cut close around the face and refilled by reflection; with
     probability `jitter`, both are moved by one small similarity transform (`models.synth.tight`).
@@ -85,7 +90,7 @@ def make_pair(index: int, seed: int, faces, recons, mix: Mix, size: int, easy: f
     allowed = families or mix.active(bool(recons))
     probs = np.array([mix.probabilities()[FAMILIES.index(f)] for f in allowed])
     family = allowed[int(rng.choice(len(allowed), p=probs / probs.sum()))]
-    fake = make_fake(family, i, faces, recons, rng, easy)
+    fake = make_fake(family, i, faces, recons, rng, easy, details)
     flip = bool(rng.random() < 0.5)
     side = faces.images[i].shape[0]
     rect = _tight_rect(faces.landmarks[i], side, tight, np.random.default_rng([seed, index, 1]))
