@@ -134,6 +134,12 @@ def report(rows: list[Scored], threshold: float) -> dict:
     return out
 
 
+def per_file(rows: list[Scored]) -> list[dict]:
+    """Every file's scores, so that other thresholds can be read off a report later."""
+    return [{"path": str(r.path), "source": r.source, "label": r.label, "kind": r.kind, "score": r.score,
+             "frame_scores": r.frame_scores, "error": r.error} for r in rows]
+
+
 def plot_roc(rows: list[Scored], path: Path) -> None:
     """ROC curves (frame level, and video level when there are videos of both classes) as a PNG."""
     import matplotlib
@@ -189,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = run_all(items, face_detector, detectors, bands, args.min_face_px, args.frames_per_video)
     result = report(rows, bands.fake_from)
     result["model"] = {d.name: d.version for d in detectors}
+    result["per_file"] = per_file(rows)
     out = args.out or args.folder / "evaluation"
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(result, indent=2))

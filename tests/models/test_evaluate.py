@@ -1,5 +1,6 @@
 """`unmask evaluate`: folder layout, metrics per level and source, and a real run on the shipped model."""
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -73,5 +74,11 @@ def test_evaluate_runs_the_shipped_model_end_to_end(eval_folder, capsys):
     assert result["frame_level"]["n_real"] == 2 + 4 and result["frame_level"]["n_fake"] == 2
     assert 0.0 <= result["frame_level"]["auc"] <= 1.0
     assert set(result["per_source"]) == {"photos", "blend", "clips"}
+    files = {Path(f["path"]).name: f for f in result["per_file"]}  # every file's scores, for other thresholds
+    assert len(files) == 3 and len(result["per_file"]) == 5  # real/ and fake/ both hold 0.jpg and 1.jpg
+    video = files["a.mp4"]
+    assert video["kind"] == "video" and len(video["frame_scores"]) == 4 and video["label"] == 0
+    flagged = sum(f["score"] >= result["threshold"] for f in result["per_file"] if f["label"] == 1 and f["score"])
+    assert flagged / 2 == result["per_source"]["blend"]["frame_level"]["tpr"]
     assert (eval_folder / "evaluation" / "roc.png").stat().st_size > 1000
     assert "frame_level" in capsys.readouterr().out
