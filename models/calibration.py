@@ -77,6 +77,20 @@ def _log_loss(params: np.ndarray, x: np.ndarray, y: np.ndarray, ridge: float) ->
     loss = np.mean(np.logaddexp(0, z) - y * z)
     return float(loss + 0.5 * ridge * params[0] ** 2)
 
+def fpr_threshold(real_scores: np.ndarray, max_fpr: float = 0.05) -> float:
+    """The lowest threshold at which at most `max_fpr` of these real faces score as fake."""
+    real_scores = np.sort(np.asarray(real_scores, dtype=np.float64))
+    k = int(np.floor(max_fpr * len(real_scores)))
+    return float(np.nextafter(real_scores[len(real_scores) - k - 1], 1.0)) if k < len(real_scores) else 0.0
+
+
+def strictest_bands(bands: dict, real_scores: np.ndarray, max_fpr: float = 0.05) -> dict:
+    """`bands` with `fake_from` raised, when needed, so that at most `max_fpr` of another set of
+    real faces (another domain) is flagged too; `real_below` stays, never above `fake_from`."""
+    fake_from = max(bands["fake_from"], min(fpr_threshold(real_scores, max_fpr), 1.0))
+    return {"real_below": min(bands["real_below"], fake_from), "fake_from": fake_from}
+
+
 def choose_bands(real_scores: np.ndarray, fake_scores: np.ndarray, max_fpr: float = 0.05,
                  max_fnr: float = 0.10) -> dict:
     """Score bands from calibrated validation scores.
@@ -85,10 +99,8 @@ def choose_bands(real_scores: np.ndarray, fake_scores: np.ndarray, max_fpr: floa
     `real_below`: the highest threshold under which at most `max_fnr` of fakes fall (never above
     `fake_from`); scores in between are inconclusive.
     """
-    real_scores = np.sort(np.asarray(real_scores, dtype=np.float64))
+    fake_from = fpr_threshold(real_scores, max_fpr)
     fake_scores = np.sort(np.asarray(fake_scores, dtype=np.float64))
-    k = int(np.floor(max_fpr * len(real_scores)))
-    fake_from = float(np.nextafter(real_scores[len(real_scores) - k - 1], 1.0)) if k < len(real_scores) else 0.0
     m = int(np.floor(max_fnr * len(fake_scores)))
     real_below = float(fake_scores[m]) if m < len(fake_scores) else 1.0
     return {"real_below": min(real_below, fake_from), "fake_from": min(fake_from, 1.0)}

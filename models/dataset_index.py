@@ -65,3 +65,13 @@ def cached_aaf_faces(data_root: Path, cache_dir: Path, split: str, limit: int | 
     np.savez(tmp, images=faces.images, landmarks=faces.landmarks, ids=np.array(faces.ids))
     tmp.replace(path)
     return faces
+
+
+def web_face_files(data_root: Path, seed: int) -> list[Path]:
+    """The web-face crops in one reproducible shuffled order (evaluation and band choice take
+    disjoint slices of it)."""
+    import random
+
+    files = sorted((Path(data_root) / "web-faces" / "images").iterdir())
+    random.Random(seed).shuffle(files)
+    return files

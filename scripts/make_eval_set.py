@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.dataset_index import read_aaf_index
+from models.dataset_index import read_aaf_index, web_face_files
 from models.faces.align import keypoints_from_intraface49
 from models.faces.detect import FaceDetector
 from models.synth.paste import self_blend_in_frame
@@ -62,9 +62,7 @@ def reconstruct_whole(model, image: np.ndarray) -> np.ndarray:
 
 def web_faces(data: Path, out: Path, count: int, seed: int) -> None:
     """Real web face crops (no landmarks: only reals, to measure false positives off-domain)."""
-    files = sorted((data / "web-faces" / "images").iterdir())
-    random.Random(seed).shuffle(files)
-    for src in files[:count]:
+    for src in web_face_files(data, seed)[:count]:
         link(src, out / "real" / "web-faces" / src.name)
 
 

@@ -1,0 +1,78 @@
+"""Bands that hold on a second real-face domain: raised, never lowered, stored with a new version."""
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from models import registry
+from models.band_choice import choose, real_image_scores, write_bands
+from models.calibration import fpr_threshold, strictest_bands
+from models.weights_manifest import WEIGHTS_DIR, read_manifest
+
+BANDS = {"real_below": 0.3, "fake_from": 0.7}
+
+
+def test_fpr_threshold_flags_at_most_the_budget():
+    scores = np.linspace(0.0, 0.99, 100)
+    threshold = fpr_threshold(scores, 0.05)
+    assert (scores >= threshold).sum() == 5
+    assert (scores >= np.nextafter(threshold, 0.0) - 0.01).sum() > 5  # the lowest such threshold
+
+
+def test_a_stricter_domain_raises_fake_from_and_a_lenient_one_leaves_it():
+    lenient = np.full(100, 0.1)
+    assert strictest_bands(BANDS, lenient) == BANDS
+    harsh = np.r_[np.full(90, 0.5), np.full(10, 0.9)]
+    raised = strictest_bands(BANDS, harsh)
+    assert raised["fake_from"] > 0.9 and raised["real_below"] == 0.3
+    out = choose(BANDS, harsh)
+    assert out["fpr_before"] == pytest.approx(0.10) and out["fpr_after"] <= 0.05
+
+
+def test_real_below_never_rises_above_fake_from():
+    bands = strictest_bands({"real_below": 0.8, "fake_from": 0.8}, np.full(10, 0.1))
+    assert bands["real_below"] <= bands["fake_from"]
+
+
+def test_written_bands_reach_the_served_detector_with_a_new_version(tmp_path):
+    entry = read_manifest()["frame_cnn"]
+    for name in ("manifest.json", entry["file"], "frame_cnn.config.json"):
+        shutil.copy(WEIGHTS_DIR / name, tmp_path / name)
+    new = {"real_below": 0.2, "fake_from": 0.9}
+    version = write_bands("frame_cnn", new, {"web_faces": {"files": 3}}, tmp_path)
+    detector = registry.create("frame_cnn", weights_dir=tmp_path)
+    assert detector.version == version != entry["version"]
+    assert (detector.bands.real_below, detector.bands.fake_from) == (0.2, 0.9)
+    assert read_manifest(tmp_path)["frame_cnn"]["bands_chosen_on"] == {"web_faces": {"files": 3}}
+    assert write_bands("frame_cnn", new, {}, tmp_path) == version  # the version follows the bands only
+
+
+def test_real_images_are_scored_as_the_companion_scores_them(tmp_path, face_assets_dir):
+    from models.faces.detect import FaceDetector
+
+    face, blank = tmp_path / "astronaut.jpg", tmp_path / "blank.png"
+    cv2.imwrite(str(face), data.astronaut()[..., ::-1])
+    cv2.imwrite(str(blank), np.full((200, 200, 3), 128, np.uint8))
+    detector = registry.create("frame_cnn")
+    scored = real_image_scores([face, blank], FaceDetector(assets_dir=face_assets_dir), [detector], detector.bands)
+    assert scored["files"] == 2 and scored["no_face"] == 1
+    assert scored["scores"].shape == (1,) and 0.0 <= scored["scores"][0] <= 1.0
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    with pytest.raises(ValueError, match="1 calibration images failed"):
+        real_image_scores([face, broken], FaceDetector(assets_dir=face_assets_dir), [detector], detector.bands)
+
+
+def test_web_face_order_is_fixed_by_the_seed_so_slices_stay_disjoint(tmp_path):
+    from models.dataset_index import web_face_files
+
+    folder = tmp_path / "web-faces" / "images"
+    folder.mkdir(parents=True)
+    for i in range(20):
+        (folder / f"{i:02d}.jpg").write_bytes(b"x")
+    order = web_face_files(tmp_path, 2026)
+    assert order == web_face_files(tmp_path, 2026) and sorted(order) == sorted(folder.iterdir())
+    assert order != web_face_files(tmp_path, 7)
+    assert not set(order[:5]) & set(order[5:])  # evaluation takes the first slice, band choice the rest
