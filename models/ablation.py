@@ -18,7 +18,10 @@ VARIANTS = {
     "no_swap": {"blend": 0.70, "swap": 0.0, "generated": 0.30},  # swaps replaced by blends
     "blends_only": {"blend": 0.55, "swap": 0.15, "generated": 0.0},  # face-manipulation specialist
     "generated_only": {"blend": 0.0, "swap": 0.0, "generated": 1.0},  # generated-face specialist
+    "joint_twice": {"blend": 0.55, "swap": 0.15, "generated": 0.30},  # the pair's compute in one network
 }
+# Variants trained for a multiple of the config's steps (the others train for them once).
+STEP_SCALE = {"joint_twice": 2}
 # Two registered detectors in place of one: the higher of the specialists' calibrated scores.
 PAIRS = {"two_networks": ("blends_only", "generated_only")}
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.ablation import VARIANTS, ablation_report, markdown_table  # noqa: E402
+from models.ablation import STEP_SCALE, VARIANTS, ablation_report, markdown_table  # noqa: E402
 from models.train_config import load_config  # noqa: E402
 from models.weights_manifest import WEIGHTS_DIR  # noqa: E402
 
@@ -32,11 +32,21 @@ def run_dir(name: str) -> Path:
     return Path(load_config(CONFIG)["run_dir"]).parent / name
 
 
+def inline_table(values: dict) -> str:
+    """A flat dict of numbers as a TOML inline table."""
+    return "{" + ", ".join(f"{key} = {value}" for key, value in values.items()) + "}"
+
+
 def train_command(name: str) -> list[str]:
-    """`unmask train` for one variant: the ablation config with the variant's mix."""
-    mix = ", ".join(f"{family} = {share}" for family, share in VARIANTS[name].items())
-    return [sys.executable, "-m", "models.train", "--config", CONFIG, "--no-export",
-            "--run-dir", str(run_dir(name)), "--set", f"mix={{{mix}}}"]
+    """`unmask train` for one variant: the ablation config with the variant's mix (and its phases'
+    steps scaled when the variant trains longer)."""
+    command = [sys.executable, "-m", "models.train", "--config", CONFIG, "--no-export",
+               "--run-dir", str(run_dir(name)), "--set", f"mix={inline_table(VARIANTS[name])}"]
+    scale = STEP_SCALE.get(name, 1)
+    if scale != 1:
+        phases = [inline_table({**phase, "steps": phase["steps"] * scale}) for phase in load_config(CONFIG)["phases"]]
+        command += ["--set", f"phases=[{', '.join(phases)}]"]
+    return command
 
 
 def wait_for_autoencoders(name: str, poll_s: float = 20.0) -> None:
@@ -69,7 +79,7 @@ def train_queue(names: list[str], first_queue: bool) -> None:
 def queues(jobs: int) -> list[list[str]]:
     """The variants split into `jobs` queues; the first starts with a variant that trains the
     autoencoders, the second with one that needs none, so they never train the same ones at once."""
-    order = ["joint", "blends_only", "generated_only", "no_swap"]
+    order = ["joint", "blends_only", "generated_only", "no_swap", "joint_twice"]
     return [order[i::jobs] for i in range(jobs)]
 
 

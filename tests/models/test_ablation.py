@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.ablation import PAIRS, VARIANTS, measure, own_calibration, pair_scores, trained_families
+from models.ablation import PAIRS, STEP_SCALE, VARIANTS, measure, own_calibration, pair_scores, trained_families
 from models.export import split_halves
 from models.train import parse_setting
+from models.train_config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,10 +42,19 @@ def test_the_script_passes_each_variant_mix_to_unmask_train():
     sys.path.insert(0, str(ROOT / "scripts"))
     import ablate_frame_cnn
 
+    config_phases = load_config("frame_cnn_ablation")["phases"]
     for name, mix in VARIANTS.items():
         command = ablate_frame_cnn.train_command(name)
         assert command[command.index("--run-dir") + 1].endswith(f"ablation/{name}")
-        assert parse_setting(command[command.index("--set") + 1]) == ("mix", mix)
+        settings = dict(parse_setting(text) for i, text in enumerate(command) if command[i - 1] == "--set")
+        assert settings["mix"] == mix
+        scale = STEP_SCALE.get(name, 1)
+        if scale == 1:
+            assert "phases" not in settings
+        else:  # the same phases, only longer
+            assert [p["steps"] for p in settings["phases"]] == [p["steps"] * scale for p in config_phases]
+            assert [{**p, "steps": 0} for p in settings["phases"]] == [{**p, "steps": 0} for p in config_phases]
+    assert STEP_SCALE["joint_twice"] == 2 and VARIANTS["joint_twice"] == VARIANTS["joint"]
     queues = ablate_frame_cnn.queues(2)
     assert sorted(sum(queues, [])) == sorted(VARIANTS) and queues[0][0] == "joint"
     assert VARIANTS[queues[1][0]]["generated"] == 0  # the second queue starts without autoencoders
