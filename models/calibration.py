@@ -77,6 +77,7 @@ def _log_loss(params: np.ndarray, x: np.ndarray, y: np.ndarray, ridge: float) ->
     loss = np.mean(np.logaddexp(0, z) - y * z)
     return float(loss + 0.5 * ridge * params[0] ** 2)
 
+
 def fpr_threshold(real_scores: np.ndarray, max_fpr: float = 0.05) -> float:
     """The lowest threshold at which at most `max_fpr` of these real faces score as fake."""
     real_scores = np.sort(np.asarray(real_scores, dtype=np.float64))
