@@ -96,6 +96,7 @@ def ablation_report(config: dict, run_dirs: dict, reference: Path | None = None,
     """Every finished variant (and each pair of specialists, and `reference` weights when given),
     measured alike on the held-out pairs of `faces` (default: all AAF val faces)."""
     from models.checkpoints import load_checkpoint
+    from models.detectors.frame_cnn import build_frame_cnn
     from models.train import load_faces
 
     if faces is None:
@@ -116,18 +117,9 @@ def ablation_report(config: dict, run_dirs: dict, reference: Path | None = None,
     if reference is not None:
         served = read_manifest(Path(reference).parent)["frame_cnn"]
         systems["shipped"] = {"weights": Path(reference).name, "version": served["version"],
-                              **measure(raw_scores(load_weights(reference), sets), served)}
+                              **measure(raw_scores(build_frame_cnn(weights=reference), sets), served)}
     return {"sets": {k: {"pairs": int(len(y) // 2)} for k, (_, y) in sets.items()}, "systems": systems,
             "missing": missing}
-
-
-def load_weights(path: Path):
-    """A frame CNN with the given Keras weights."""
-    from models.detectors.frame_cnn import build_frame_cnn
-
-    model = build_frame_cnn()
-    model.load_weights(path)
-    return model
 
 
 def markdown_table(report: dict) -> str:

@@ -59,9 +59,7 @@ class Embedder:
         from models.export import to_tflite
         from models.litert_runner import TFLiteRunner
 
-        self.cnn = build_frame_cnn(None)
-        if weights_path is not None:
-            self.cnn.load_weights(str(weights_path))
+        self.cnn = build_frame_cnn(None, weights=weights_path)
         self.model = frame_embedder(self.cnn)
         self.dim = int(self.model.output.shape[-1])
         tflite_path.parent.mkdir(parents=True, exist_ok=True)

@@ -296,8 +296,7 @@ class SeedModel:
             from models.detectors.frame_cnn import build_frame_cnn
 
             self.kind = "keras model.predict, one call per video"
-            self.model = build_frame_cnn()
-            self.model.load_weights(str(keras_weights))
+            self.model = build_frame_cnn(weights=keras_weights)
         else:
             from models.litert_runner import TFLiteRunner
 

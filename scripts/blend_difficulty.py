@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.ablation import load_weights  # noqa: E402
+from models.detectors.frame_cnn import build_frame_cnn  # noqa: E402
 from models.difficulty import blend_difficulty, markdown_table  # noqa: E402
 from models.train import load_faces  # noqa: E402
 from models.train_config import load_config  # noqa: E402
@@ -33,7 +33,7 @@ def main() -> int:
     args = parser.parse_args()
     config = load_config(args.config)
     _, val = load_faces(config, Path(config["run_dir"]).parent / "cache")
-    report = blend_difficulty(load_weights(args.weights), val, config.get("serve_size", 224), config["seed"] + 1)
+    report = blend_difficulty(build_frame_cnn(weights=args.weights), val, config.get("serve_size", 224), config["seed"] + 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(markdown_table(report))

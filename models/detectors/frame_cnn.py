@@ -15,8 +15,9 @@ LAYERS = (
 )
 
 
-def build_frame_cnn(input_size: int | None = None, dropout: float = 0.5):
-    """The Keras model: any input size (fully convolutional + global pooling), inputs in [-1, 1]."""
+def build_frame_cnn(input_size: int | None = None, dropout: float = 0.5, weights=None):
+    """The Keras model: any input size (fully convolutional + global pooling), inputs in [-1, 1];
+    with `weights` (a .weights.h5 path), those weights loaded."""
     from tensorflow import keras
     from tensorflow.keras import layers
 
@@ -37,7 +38,10 @@ def build_frame_cnn(input_size: int | None = None, dropout: float = 0.5):
         x = layers.Dropout(dropout)(x)
     logit = layers.Dense(1, name="logit")(x)
     prob = layers.Activation("sigmoid", name="prob")(logit)
-    return keras.Model(inputs, prob, name="frame_cnn")
+    model = keras.Model(inputs, prob, name="frame_cnn")
+    if weights is not None:
+        model.load_weights(str(weights))
+    return model
 
 
 @register("frame_cnn")

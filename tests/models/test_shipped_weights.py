@@ -74,3 +74,16 @@ def test_a_new_fusion_rule_is_a_new_temporal_version(tmp_path):
     reloaded = registry.create("temporal", weights_dir=weights)
     assert reloaded.fusion == rule and reloaded.version == version != shipped.version
     assert entry("temporal")["version"] == shipped.version  # the shipped manifest is untouched
+
+
+def test_shipped_keras_weights_score_as_the_served_model():
+    pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
+    from models.detectors.frame_cnn import build_frame_cnn
+    from models.faces.align import resize_crops
+    from models.trainer import predict_batched
+
+    detector = registry.create("frame_cnn")
+    crops = np.stack([astronaut_crop(), astronaut_crop()[:, ::-1]])
+    keras_model = build_frame_cnn(weights=WEIGHTS_DIR / entry()["keras_weights"])
+    raw = predict_batched(keras_model, resize_crops(crops, detector.input_size))
+    assert np.allclose(detector.calibration.apply(raw), detector.predict(crops), atol=1e-3)
