@@ -67,6 +67,12 @@ def cached_aaf_faces(data_root: Path, cache_dir: Path, split: str, limit: int | 
     return faces
 
 
+# The held-out evaluation set's shuffle seed and web-face count (scripts/make_eval_set.py); the
+# frame CNN's band choice (scripts/choose_frame_bands.py) takes the web faces after these.
+EVAL_SET_SEED = 2026
+EVAL_WEB_FACES = 300
+
+
 def web_face_files(data_root: Path, seed: int) -> list[Path]:
     """The web-face crops in one reproducible shuffled order (evaluation and band choice take
     disjoint slices of it)."""

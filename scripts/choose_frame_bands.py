@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.band_choice import choose, real_image_scores, write_bands  # noqa: E402
-from models.dataset_index import web_face_files  # noqa: E402
+from models.dataset_index import EVAL_SET_SEED, EVAL_WEB_FACES, web_face_files  # noqa: E402
 from models.evaluate import load_scoring  # noqa: E402
 
 
@@ -29,8 +29,8 @@ def main() -> int:
     """Score, choose, and write when asked."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets")
-    parser.add_argument("--seed", type=int, default=2026, help="make_eval_set.py's shuffle seed")
-    parser.add_argument("--skip", type=int, default=300, help="web faces make_eval_set.py evaluates on")
+    parser.add_argument("--seed", type=int, default=EVAL_SET_SEED, help="make_eval_set.py's shuffle seed")
+    parser.add_argument("--skip", type=int, default=EVAL_WEB_FACES, help="web faces make_eval_set.py evaluates on")
     parser.add_argument("--count", type=int, default=None, help="web faces to choose on (default: all the rest)")
     parser.add_argument("--max-fpr", type=float, default=0.05)
     parser.add_argument("--write", action="store_true", help="store the bands in models/weights/manifest.json")

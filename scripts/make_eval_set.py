@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.dataset_index import read_aaf_index, web_face_files
+from models.dataset_index import EVAL_SET_SEED, EVAL_WEB_FACES, read_aaf_index, web_face_files
 from models.faces.align import keypoints_from_intraface49
 from models.faces.detect import FaceDetector
 from models.synth.paste import self_blend_in_frame
@@ -99,11 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "datasets"))
     parser.add_argument("--out", default=str(ROOT / "runs" / "eval"))
     parser.add_argument("--photos", type=int, default=300)
-    parser.add_argument("--web-faces", type=int, default=300)
+    parser.add_argument("--web-faces", type=int, default=EVAL_WEB_FACES)
     parser.add_argument("--video-seconds", type=float, default=8.0)
     parser.add_argument("--autoencoder", default=str(ROOT / "runs" / "frame_cnn" / "autoencoders" / "bilinear.keras"),
                         help="a trained autoencoder (.keras) for the generated family; skipped if absent")
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--seed", type=int, default=EVAL_SET_SEED)
     args = parser.parse_args(argv)
     data, out = Path(args.data), Path(args.out)
     autoencoder = None
