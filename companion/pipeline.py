@@ -27,6 +27,7 @@ from models.aggregate import FrameRef, aggregate, resolve_bands
 from models.analysis import UnusableScores, find_faces, observations, score_crops
 from models.clip_analysis import temporal_evidence
 from models.detector import ScoreBands
+from models.frame_score import frame_bands
 
 Progress = Callable[[float, str], None]
 
@@ -202,9 +203,9 @@ def decode_media(media, config: Mapping[str, Any], clip_frames: int | None = Non
 
 
 def _bands(detectors: Sequence, config: Mapping[str, Any], temporal=None):
-    """Verdict bands: the fused score's bands with temporal evidence, else the first frame detector's
-    calibrated bands; either side overridden by the config."""
-    model_bands = getattr(detectors[0], "bands", None)
+    """Verdict bands: the fused score's bands with temporal evidence, else the bands of the frame
+    detectors' combined score (`models.frame_score`); either side overridden by the config."""
+    model_bands = frame_bands(detectors) if all(hasattr(d, "bands") for d in detectors) else None
     if temporal is not None and temporal.fusion.bands:
         model_bands = ScoreBands(**temporal.fusion.bands)
     try:

@@ -10,7 +10,6 @@ from models import metrics
 from models.calibration import Calibration, choose_bands
 from models.export import pooled, split_halves
 from models.pseudo_fakes import FAMILIES
-from models.weights_manifest import read_manifest
 
 # The pseudo-fake mix of each variant (shares of the fake half of a batch).
 VARIANTS = {
@@ -93,7 +92,7 @@ def training_record(run_dir: Path) -> dict:
 
 
 def ablation_report(config: dict, run_dirs: dict, reference: Path | None = None, faces=None) -> dict:
-    """Every finished variant (and each pair of specialists, and `reference` weights when given),
+    """Every finished variant (and each pair of specialists, and the `reference` weights they start from),
     measured alike on the held-out pairs of `faces` (default: all AAF val faces)."""
     from models.checkpoints import load_checkpoint
     from models.detectors.frame_cnn import build_frame_cnn
@@ -114,10 +113,9 @@ def ablation_report(config: dict, run_dirs: dict, reference: Path | None = None,
         if all(n in scores for n in names):
             members = [(scores[n], own_calibration(scores[n], trained_families(VARIANTS[n]))) for n in names]
             systems[pair] = {"members": list(names), **measure(pair_scores(members))}
-    if reference is not None:
-        served = read_manifest(Path(reference).parent)["frame_cnn"]
-        systems["shipped"] = {"weights": Path(reference).name, "version": served["version"],
-                              **measure(raw_scores(build_frame_cnn(weights=reference), sets), served)}
+    if reference is not None:  # the weights every variant starts from, calibrated like the variants
+        systems["start"] = {"weights": Path(reference).name,
+                            **measure(raw_scores(build_frame_cnn(weights=reference), sets))}
     return {"sets": {k: {"pairs": int(len(y) // 2)} for k, (_, y) in sets.items()}, "systems": systems,
             "missing": missing}
 
@@ -135,3 +133,32 @@ def markdown_table(report: dict) -> str:
     if report["missing"]:
         rows.append(f"\nnot trained yet: {', '.join(report['missing'])}")
     return "\n".join(rows)
+
+
+# The identity calibration: scores that are already calibrated probabilities stay as they are.
+IDENTITY = {"a": 1.0, "b": 0.0}
+
+
+def served_report(config: dict, names: list[str], weights_dir: Path, faces=None) -> dict:
+    """The shipped frame detectors on the held-out pairs as served: each alone with its own
+    calibration and bands, and together (the highest calibrated score) under the set's bands."""
+    from models import registry
+    from models.detectors.frame_cnn import build_frame_cnn
+    from models.frame_score import frame_bands
+    from models.train import load_faces
+
+    if faces is None:
+        _, faces = load_faces(config, Path(config["run_dir"]).parent / "cache")
+    sets = held_out_sets(config, faces)
+    detectors = [registry.create(name, weights_dir=weights_dir) for name in names]
+    scores, systems = {}, {}
+    for detector in detectors:
+        entry = detector._entry
+        scores[detector.name] = raw_scores(build_frame_cnn(weights=Path(weights_dir) / entry["keras_weights"]), sets)
+        systems[detector.name] = {"version": detector.version, **measure(scores[detector.name], entry)}
+    together = pair_scores([(scores[d.name], d.calibration) for d in detectors])
+    bands = frame_bands(detectors)
+    systems["+".join(names)] = measure(together, {"calibration": IDENTITY, "bands": {
+        "real_below": bands.real_below, "fake_from": bands.fake_from}})
+    return {"sets": {k: {"pairs": int(len(y) // 2)} for k, (_, y) in sets.items()}, "systems": systems,
+            "missing": []}

@@ -1,7 +1,8 @@
 """Face scores -> people -> frame, image and video scores and a verdict (pure numpy).
 
 How scores are combined:
-- a face's score is the mean of the detectors' calibrated probabilities for its crop;
+- a face's score is the highest of the frame detectors' calibrated probabilities for its crop
+  (`models.frame_score.combine`: the shipped detectors are specialists, one per kind of fake);
 - faces are grouped across the sampled frames into people (tracks) by box overlap and centre
   distance (from the last box, or from a constant-velocity guess of where a moving face will be),
   allowing more movement the more seconds lie between two sampled frames;
@@ -28,6 +29,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from models.detector import ScoreBands
+from models.frame_score import combine
 
 NO_FACE = "no_face"
 
@@ -62,10 +64,10 @@ class FaceObservation:
 
     @property
     def score(self) -> float | None:
-        """Mean of the detectors' scores for this face, None when it was not scored."""
+        """The combined score of this face's detectors (the highest), None when it was not scored."""
         if self.too_small or not self.scores:
             return None
-        return float(np.mean(list(self.scores.values())))
+        return combine(self.scores)
 
 
 def is_too_small(box: Sequence[float], min_face_px: float) -> bool:

@@ -8,6 +8,7 @@ import numpy as np
 
 from models.calibration import strictest_bands
 from models.export import frame_version
+from models.frame_score import partners_key
 from models.weights_manifest import WEIGHTS_DIR, read_manifest, write_entry
 
 
@@ -33,11 +34,25 @@ def choose(bands: dict, scores: np.ndarray, max_fpr: float = 0.05) -> dict:
 
 def write_bands(name: str, bands: dict, chosen_on: dict, weights_dir: Path | None = None) -> str:
     """Store new bands in a frame detector's manifest entry with its new version; returns the version."""
+    return _rewrite(name, weights_dir, bands=bands, bands_chosen_on=chosen_on)
+
+
+def write_partner_bands(name: str, partners: dict, bands: dict, chosen_on: dict,
+                        weights_dir: Path | None = None) -> str:
+    """Store the bands of `name` together with `partners` ({name: version}) in `name`'s entry
+    (`models.frame_score`), with its new version; returns the version."""
     folder = Path(weights_dir or WEIGHTS_DIR)
-    entry = read_manifest(folder)[name]
+    bands_with = dict(read_manifest(folder)[name].get("bands_with", {}))
+    bands_with[partners_key(partners)] = {"versions": dict(partners), "rule": "max", "bands": bands,
+                                          "bands_chosen_on": chosen_on}
+    return _rewrite(name, folder, bands_with=bands_with)
+
+
+def _rewrite(name: str, weights_dir: Path | None, **changes) -> str:
+    """Apply `changes` to a frame detector's manifest entry and give it the version they make."""
+    folder = Path(weights_dir or WEIGHTS_DIR)
+    entry = {**read_manifest(folder)[name], **changes}
     config_text = (folder / f"{name}.config.json").read_text()
-    entry["bands"] = bands
-    entry["bands_chosen_on"] = chosen_on
-    entry["version"] = frame_version(entry["sha256"], config_text, bands)
+    entry["version"] = frame_version(entry["sha256"], config_text, entry["bands"], entry.get("bands_with"))
     write_entry(name, entry, folder)
     return entry["version"]

@@ -166,12 +166,14 @@ def plot_roc(rows: list[Scored], path: Path) -> None:
 
 
 def load_scoring(weights_dir: Path | None, detector_names: list[str]):
-    """The face detector, the detectors and the first detector's score bands."""
+    """The face detector, the detectors and the bands of the frame detectors' combined score."""
     from models import registry
+    from models.detector import ClipDetector
     from models.faces.detect import FaceDetector
+    from models.frame_score import frame_bands
 
     detectors = [registry.create(name, weights_dir=weights_dir) for name in detector_names]
-    return FaceDetector(), detectors, detectors[0].bands
+    return FaceDetector(), detectors, frame_bands([d for d in detectors if not isinstance(d, ClipDetector)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,7 +231,8 @@ def _fmt(m: dict) -> str:
 
 SIDE_BY_SIDE_HELP = """
 Several detectors (--detectors frame_cnn,hybrid_vit,temporal): the report's top level is the frame
-detectors together (their mean per face, as the companion combines them); `per_detector` has each
+detectors together (the highest per face under the bands chosen for the set, as the companion
+combines them: models.frame_score); `per_detector` has each
 detector alone (each frame detector at its own threshold; a clip detector on videos only, a video
 scored by its most suspect person's clip scores); with a clip detector, `fusion` has the fused
 person scores (models.fusion, the method shipped in the clip detector's manifest entry), video
@@ -334,13 +337,12 @@ def main_side_by_side(args, items) -> int:
     """`unmask evaluate` with several detectors: each alone, together, and fused with a clip detector."""
     from models.detector import ClipDetector
 
-    face_detector, detectors, _ = load_scoring(args.weights_dir, args.detectors.split(","))
+    face_detector, detectors, bands = load_scoring(args.weights_dir, args.detectors.split(","))
     frame_detectors = [d for d in detectors if not isinstance(d, ClipDetector)]
     clip_detectors = [d for d in detectors if isinstance(d, ClipDetector)]
     if not frame_detectors or len(clip_detectors) > 1:
         raise SystemExit("unmask evaluate: name at least one frame detector and at most one clip detector")
     clip_detector = clip_detectors[0] if clip_detectors else None
-    bands = frame_detectors[0].bands
     rows = run_all_side_by_side(items, face_detector, frame_detectors, clip_detector, bands, args)
     result = report(rows["combined"], bands.fake_from)
     result["per_detector"] = {d.name: report(rows[d.name], d.bands.fake_from) for d in detectors}
@@ -349,6 +351,7 @@ def main_side_by_side(args, items) -> int:
         result["fusion"] = {"config": clip_detector.fusion.to_dict(),
                             **report(rows["fusion"], fusion_bands["fake_from"])}
     result["model"] = {d.name: d.version for d in detectors}
+    result["per_file"] = per_file(rows["combined"])
     out = args.out or args.folder / "evaluation"
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(result, indent=2))

@@ -73,10 +73,12 @@ def save_weights_only(model, path: Path) -> None:
     bare.save_weights(path)
 
 
-def frame_version(digest: str, config_text: str, bands: dict) -> str:
+def frame_version(digest: str, config_text: str, bands: dict, bands_with: dict | None = None) -> str:
     """A frame detector's version: a sha256 prefix of its .tflite, its resolved config and its score
-    bands (verdicts depend on the bands too, so new bands are a new version and old cached results go)."""
-    return hashlib.sha256((digest + config_text + json.dumps(bands, sort_keys=True)).encode()).hexdigest()[:12]
+    bands, alone and with partners (verdicts depend on the bands too, so new bands are a new version
+    and old cached results go)."""
+    covered = {**bands, "with": bands_with} if bands_with else bands
+    return hashlib.sha256((digest + config_text + json.dumps(covered, sort_keys=True)).encode()).hexdigest()[:12]
 
 
 def write_files(model, config: dict, report: dict, out_dir: Path, size: int = 224) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from models.aggregate import aggregate
 from models.evaluate import read_file_faces
+from models.frame_score import frame_bands
 from models.temporal_trainer import temporal_version
 from models.weights_manifest import read_manifest, write_entry
 
@@ -18,7 +19,7 @@ from models.weights_manifest import read_manifest, write_entry
 def people_evidence(path: Path, face_detector, frame_detectors, clip_detector, options) -> list[tuple[float, float]]:
     """(frame evidence, temporal evidence) of each person of one video with both, as the companion sees them."""
     read = read_file_faces(path, "video", face_detector, frame_detectors, clip_detector, options)
-    result = aggregate(read.refs, read.observations, frame_detectors[0].bands, [d.name for d in frame_detectors],
+    result = aggregate(read.refs, read.observations, frame_bands(frame_detectors), [d.name for d in frame_detectors],
                        timeline=False, temporal=read.temporal)
     return [(f["frame_score"], f["temporal"]) for f in result["faces"]
             if f.get("frame_score") is not None and f.get("temporal") is not None]

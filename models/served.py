@@ -21,6 +21,7 @@ class ServedDetector(Detector):
         self._runner = TFLiteRunner(path, num_threads=num_threads)
         self.calibration = Calibration.from_dict(entry["calibration"])
         self.bands = ScoreBands(**entry["bands"])
+        self.bands_with = entry.get("bands_with", {})  # bands chosen for this detector with partners
         self.input_size = int(entry.get("input_size", CROP_SIZE))
 
     def preprocess(self, crops: np.ndarray) -> np.ndarray:

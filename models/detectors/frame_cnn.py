@@ -1,11 +1,12 @@
-"""The frame CNN: the seed's 10-layer dilated CNN with BatchNorm after each convolution."""
+"""The frame CNN: the seed's 10-layer dilated CNN with BatchNorm after each convolution, registered twice:
+trained on every pseudo-fake family (`frame_cnn`), and its generated-face specialist (`frame_cnn_generated`)."""
 from __future__ import annotations
 
 from models.registry import register
 from models.served import ServedDetector
 from models.weights_manifest import WeightsMissing
 
-__all__ = ["FrameCNN", "build_frame_cnn", "WeightsMissing", "LAYERS"]
+__all__ = ["FrameCNN", "FrameCNNGenerated", "build_frame_cnn", "WeightsMissing", "LAYERS"]
 
 # The seed notebook's layers: (kind, filters or units, kernel, dilation).
 LAYERS = (
@@ -47,6 +48,16 @@ def build_frame_cnn(input_size: int | None = None, dropout: float = 0.5, weights
 @register("frame_cnn")
 class FrameCNN(ServedDetector):
     """Serves the shipped frame CNN through LiteRT; scores are calibrated probabilities."""
+
+    @classmethod
+    def build(cls):
+        """The trainable Keras model."""
+        return build_frame_cnn()
+
+
+@register("frame_cnn_generated")
+class FrameCNNGenerated(ServedDetector):
+    """Serves the frame CNN's generated-face specialist (same network, own weights) through LiteRT."""
 
     @classmethod
     def build(cls):

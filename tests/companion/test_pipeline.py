@@ -399,8 +399,24 @@ def test_the_hybrid_scores_beside_the_frame_cnn_when_configured(tmp_path, config
     alone = {name: analyze_media(local_media(path), {**config, "DETECTORS": [name]})["score"]
              for name in ("frame_cnn", "hybrid_vit")}
     assert result["detectors"] == pytest.approx(alone, abs=1e-4)
-    assert result["score"] == pytest.approx((alone["frame_cnn"] + alone["hybrid_vit"]) / 2, abs=1e-4)
+    assert result["score"] == pytest.approx(max(alone.values()), abs=1e-4)  # the higher of the two
     assert result["model"]["name"] == "frame_cnn+hybrid_vit"
+
+
+def test_the_frame_cnn_with_its_generated_specialist_scores_the_higher_under_the_bands_chosen_for_them(tmp_path, config):
+    from models.frame_score import chosen_bands
+
+    path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
+    pair = {**config, "DETECTORS": ["frame_cnn", "frame_cnn_generated"]}
+    result = analyze_media(local_media(path), pair)
+    alone = {name: analyze_media(local_media(path), {**config, "DETECTORS": [name]})["score"]
+             for name in pair["DETECTORS"]}
+    assert result["score"] == pytest.approx(max(alone.values()), abs=1e-4)
+    first, partner = load_detectors(pair)
+    bands = chosen_bands(first, [partner])
+    assert bands is not None  # chosen for the pair, at the shipped versions
+    assert bands.fake_from >= max(first.bands.fake_from, partner.bands.fake_from)  # the higher of two flags more
+    assert result["verdict"] == bands.verdict(result["score"])
 
 
 @pytest.mark.parametrize("broken", ["frame_cnn", "temporal"])

@@ -116,6 +116,16 @@ def test_report_scores_trained_variants_and_their_pair(tmp_path):
         assert 0.0 <= entry["validation"]["all"]["auc"] <= 1.0
     assert json.loads(json.dumps(report)) == report  # the script writes it as JSON
 
+    from models.ablation import served_report
+    from models.weights_manifest import WEIGHTS_DIR
+
+    served = served_report(base, ["frame_cnn", "frame_cnn_generated"], WEIGHTS_DIR, faces=faces)
+    pair = served["systems"]["frame_cnn+frame_cnn_generated"]
+    assert set(served["systems"]) == {"frame_cnn", "frame_cnn_generated", "frame_cnn+frame_cnn_generated"}
+    assert pair["calibration"] == {"a": 1.0, "b": 0.0}  # its members' scores are calibrated already
+    assert pair["bands"]["fake_from"] >= max(served["systems"][n]["bands"]["fake_from"]  # the pair's own
+                                             for n in ("frame_cnn", "frame_cnn_generated"))
+
 
 def test_a_served_detector_is_measured_with_its_own_calibration_and_bands():
     rng = np.random.default_rng(3)

@@ -129,15 +129,16 @@ def test_no_faces_is_no_face():
     assert [f["score"] for f in result["frames"]] == [None] * 4
 
 
-def test_detectors_scored_separately_and_combined_by_mean():
+def test_detectors_scored_separately_and_combined_by_the_highest():
     obs = [
         FaceObservation(frame=0, box=(0, 0, 100, 100), scores={"a": 0.2, "b": 0.6}),
-        FaceObservation(frame=1, box=(5, 0, 100, 100), scores={"a": 0.4, "b": 1.0}),
+        FaceObservation(frame=1, box=(5, 0, 100, 100), scores={"a": 0.9, "b": 0.3}),
     ]
     result = aggregate(frames(2), obs, BANDS, ["a", "b"], timeline=True)
-    # combined face scores 0.4 and 0.7 -> top half of two = 0.7
-    assert result["score"] == pytest.approx(0.7)
-    assert result["detectors"] == {"a": pytest.approx(0.4), "b": pytest.approx(1.0)}
+    # combined face scores 0.6 and 0.9 -> top half of two = 0.9
+    assert result["score"] == pytest.approx(0.9)
+    assert [f["score"] for f in result["frames"]] == [pytest.approx(0.6), pytest.approx(0.9)]
+    assert result["detectors"] == {"a": pytest.approx(0.9), "b": pytest.approx(0.6)}
 
 
 def test_config_thresholds_override_model_bands():

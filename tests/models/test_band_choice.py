@@ -7,8 +7,9 @@ import pytest
 from skimage import data
 
 from models import registry
-from models.band_choice import choose, real_image_scores, write_bands
+from models.band_choice import choose, real_image_scores, write_bands, write_partner_bands
 from models.calibration import fpr_threshold, strictest_bands
+from models.detector import ScoreBands
 from models.weights_manifest import WEIGHTS_DIR, read_manifest
 
 BANDS = {"real_below": 0.3, "fake_from": 0.7}
@@ -47,6 +48,26 @@ def test_written_bands_reach_the_served_detector_with_a_new_version(tmp_path):
     assert (detector.bands.real_below, detector.bands.fake_from) == (0.2, 0.9)
     assert read_manifest(tmp_path)["frame_cnn"]["bands_chosen_on"] == {"web_faces": {"files": 3}}
     assert write_bands("frame_cnn", new, {}, tmp_path) == version  # the version follows the bands only
+
+
+def test_bands_written_for_a_pair_judge_the_pair_and_change_the_first_members_version(tmp_path):
+    from models.frame_score import frame_bands
+
+    manifest = read_manifest()
+    for name in ("frame_cnn", "frame_cnn_generated"):
+        for file in (manifest[name]["file"], f"{name}.config.json"):
+            shutil.copy(WEIGHTS_DIR / file, tmp_path / file)
+    shutil.copy(WEIGHTS_DIR / "manifest.json", tmp_path / "manifest.json")
+    partner = registry.create("frame_cnn_generated", weights_dir=tmp_path)
+    new = {"real_below": 0.31, "fake_from": 0.93}
+    version = write_partner_bands("frame_cnn", {partner.name: partner.version}, new, {"web_faces": {}}, tmp_path)
+    first = registry.create("frame_cnn", weights_dir=tmp_path)
+    assert first.version == version != manifest["frame_cnn"]["version"]
+    assert first.bands == registry.create("frame_cnn").bands  # its own bands stay
+    assert frame_bands([first, partner]) == frame_bands([partner, first]) == ScoreBands(0.31, 0.93)
+    stale = write_partner_bands("frame_cnn", {partner.name: "retrained"}, new, {}, tmp_path)
+    assert frame_bands([registry.create("frame_cnn", weights_dir=tmp_path), partner]) != ScoreBands(0.31, 0.93)
+    assert stale != version
 
 
 def test_real_images_are_scored_as_the_companion_scores_them(tmp_path, face_assets_dir):
