@@ -13,19 +13,33 @@ def entry(name: str = "frame_cnn"):
     return json.loads((WEIGHTS_DIR / "manifest.json").read_text())[name]
 
 
-def test_shipped_files_match_their_sha256():
-    e = entry()
+FRAME_CNNS = ["frame_cnn", "frame_cnn_generated"]
+
+
+@pytest.mark.parametrize("name", FRAME_CNNS)
+def test_shipped_files_match_their_sha256(name):
+    e = entry(name)
     assert sha256_file(WEIGHTS_DIR / e["file"]) == e["sha256"]
     assert sha256_file(WEIGHTS_DIR / e["keras_weights"]) == e["keras_weights_sha256"]
     assert e["parameters"] == 653_937
 
 
-def test_bands_are_ordered_probabilities():
-    bands = entry()["bands"]
-    assert 0.0 <= bands["real_below"] <= bands["fake_from"] <= 1.0
+def test_the_generated_specialist_continued_the_shipped_frame_cnn():
+    config = json.loads((WEIGHTS_DIR / "frame_cnn_generated.config.json").read_text())
+    assert config["init_weights"] == "models/weights/frame_cnn.weights.h5" and config["mix"]["generated"] == 1.0
+    start = "d82535a006883b5619fb334d273a2244f530fe7c405a57a915ef8320aac8ad44"  # recorded in its card
+    assert entry("frame_cnn")["keras_weights_sha256"] == start
+    assert start in (WEIGHTS_DIR / "MODEL_CARD.frame_cnn.md").read_text()
 
 
-@pytest.mark.parametrize("name", ["frame_cnn", "hybrid_vit"])
+@pytest.mark.parametrize("name", FRAME_CNNS)
+def test_bands_are_ordered_probabilities(name):
+    e = entry(name)
+    for bands in [e["bands"], *(p["bands"] for p in e.get("bands_with", {}).values())]:
+        assert 0.0 <= bands["real_below"] <= bands["fake_from"] <= 1.0
+
+
+@pytest.mark.parametrize("name", [*FRAME_CNNS, "hybrid_vit"])
 def test_shipped_frame_detectors_score_a_batch_in_one_call(name):
     detector = registry.create(name)
     crops = np.stack([astronaut_crop(), astronaut_crop()[:, ::-1], np.full_like(astronaut_crop(), 128)])
@@ -52,12 +66,16 @@ def test_a_corrupted_weights_file_is_refused(tmp_path):
 def test_every_shipped_detector_has_a_model_card_naming_its_files():
     manifest = json.loads((WEIGHTS_DIR / "manifest.json").read_text())
     for name, e in manifest.items():
-        card = (WEIGHTS_DIR / f"MODEL_CARD.{name}.md").read_text()
+        card = (WEIGHTS_DIR / f"MODEL_CARD.{CARDS.get(name, name)}.md").read_text()
         digests = [e["sha256"], e["keras_weights_sha256"], e.get("features_sha256")]
         assert all(d in card for d in digests if d), name
         assert e["version"] in card and f"{e['parameters']:,}" in card, name
         assert sha256_file(WEIGHTS_DIR / e["file"]) == e["sha256"], name
         assert sha256_file(WEIGHTS_DIR / e["keras_weights"]) == e["keras_weights_sha256"], name
+
+
+# Detectors described in another's model card (the frame CNN's two specialists share one).
+CARDS = {"frame_cnn_generated": "frame_cnn"}
 
 
 def test_a_new_fusion_rule_is_a_new_temporal_version(tmp_path):
@@ -76,14 +94,15 @@ def test_a_new_fusion_rule_is_a_new_temporal_version(tmp_path):
     assert entry("temporal")["version"] == shipped.version  # the shipped manifest is untouched
 
 
-def test_shipped_keras_weights_score_as_the_served_model():
+@pytest.mark.parametrize("name", FRAME_CNNS)
+def test_shipped_keras_weights_score_as_the_served_model(name):
     pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
     from models.detectors.frame_cnn import build_frame_cnn
     from models.faces.align import resize_crops
     from models.trainer import predict_batched
 
-    detector = registry.create("frame_cnn")
+    detector = registry.create(name)
     crops = np.stack([astronaut_crop(), astronaut_crop()[:, ::-1]])
-    keras_model = build_frame_cnn(weights=WEIGHTS_DIR / entry()["keras_weights"])
+    keras_model = build_frame_cnn(weights=WEIGHTS_DIR / entry(name)["keras_weights"])
     raw = predict_batched(keras_model, resize_crops(crops, detector.input_size))
     assert np.allclose(detector.calibration.apply(raw), detector.predict(crops), atol=1e-3)
