@@ -10,6 +10,7 @@ from models import metrics
 from models.calibration import Calibration, choose_bands
 from models.export import pooled, split_halves
 from models.pseudo_fakes import FAMILIES
+from models.weights_manifest import read_manifest
 
 # The pseudo-fake mix of each variant (shares of the fake half of a batch).
 VARIANTS = {
@@ -151,9 +152,10 @@ def served_report(config: dict, names: list[str], weights_dir: Path, faces=None)
         _, faces = load_faces(config, Path(config["run_dir"]).parent / "cache")
     sets = held_out_sets(config, faces)
     detectors = [registry.create(name, weights_dir=weights_dir) for name in names]
+    manifest = read_manifest(weights_dir)
     scores, systems = {}, {}
     for detector in detectors:
-        entry = detector._entry
+        entry = manifest[detector.name]
         scores[detector.name] = raw_scores(build_frame_cnn(weights=Path(weights_dir) / entry["keras_weights"]), sets)
         systems[detector.name] = {"version": detector.version, **measure(scores[detector.name], entry)}
     together = pair_scores([(scores[d.name], d.calibration) for d in detectors])
