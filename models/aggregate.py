@@ -2,7 +2,7 @@
 
 How scores are combined:
 - a face's score is the highest of the frame detectors' calibrated probabilities for its crop
-  (`models.frame_score.combine`: the shipped detectors are specialists, one per kind of fake);
+  (`models.frame_score.combine`: a specialist's alarm is not averaged away);
 - faces are grouped across the sampled frames into people (tracks) by box overlap and centre
   distance (from the last box, or from a constant-velocity guess of where a moving face will be),
   allowing more movement the more seconds lie between two sampled frames;

@@ -1,8 +1,8 @@
 """How several frame detectors make one face score, and which score bands judge it.
 
-A face's score is the highest of the frame detectors' calibrated probabilities: the shipped frame
-detectors are specialists (face manipulation, generated faces), and each one's alarm must stand on
-its own rather than be averaged away by a partner that was never trained to see that kind of fake.
+A face's score is the highest of the frame detectors' calibrated probabilities: a specialist (such
+as `frame_cnn_generated`, for generated faces) must be heard on its own, not averaged away by a
+partner that was never trained to see that kind of fake.
 The highest of several scores flags real faces more often than any one of them, so a set of
 detectors is judged by bands chosen for that set (`scripts/choose_frame_bands.py`), stored in the
 first member's manifest entry under `bands_with` with the versions of the others they were chosen
@@ -11,6 +11,7 @@ with (so the first member's version covers them, and cached verdicts go when the
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from models.detector import ScoreBands
@@ -52,6 +53,11 @@ def frame_bands(detectors: Sequence) -> ScoreBands:
         bands = chosen_bands(first, [d for j, d in enumerate(detectors) if j != i])
         if bands is not None:
             return bands
-    log.warning("no bands were chosen for frame detectors %s together; using the strictest of their own",
-                "+".join(d.name for d in detectors))
+    _warn_unchosen("+".join(d.name for d in detectors))
     return unchosen_bands(detectors)
+
+
+@lru_cache(maxsize=None)
+def _warn_unchosen(names: str) -> None:
+    """Log, once per set of detectors, that no bands were chosen for them together."""
+    log.warning("no bands were chosen for frame detectors %s together; using the strictest of their own", names)

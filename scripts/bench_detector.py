@@ -2,10 +2,10 @@
 
     .venv/bin/python scripts/bench_detector.py [--batch 32] [--repeats 20] [--clip-frames 8]
 
-Target for the frame CNN: at least 40 crops/s at batch 32 on a 2-core machine; the frame CNN with
+Target for the frame CNN: at least 40 crops/s at batch 32 on a 2-core machine. The frame CNN with
 its generated-face specialist (DETECTORS=frame_cnn,frame_cnn_generated,...) is also timed together,
-one call each on the same crops, as the companion scores a face with both. Clip detectors (temporal) get batch /
-clip-frames clips of clip-frames crops per call, as the companion sends them.
+one call each on the same crops, as the companion scores a face with both. Clip detectors
+(temporal) get batch / clip-frames clips of clip-frames crops per call, as the companion sends them.
 """
 from __future__ import annotations
 
