@@ -1,7 +1,9 @@
 """`unmask scan PATH_OR_URL...`: analyse files, folders and URLs in-process, no server needed.
 
 Folders are walked recursively and every file whose first bytes sniff as an image or a video is
-analysed. A progress bar goes to stderr; a table (or `--json`) to stdout; `--csv FILE` writes a CSV.
+analysed. A progress bar goes to stderr; a table (or `--json`) to stdout; `--csv FILE` writes a CSV;
+`--report DIR` writes each input's report (companion.report: HTML that prints to PDF, and JSON).
+The table and the CSV say whether the file declares AI generation in its own metadata (provenance).
 The exit status is 0 when every input was analysed, 1 when any failed.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from companion.errors import NotMedia, UnmaskError
 
 SNIFF_BYTES = 4096
 CSV_COLUMNS = ("source", "kind", "verdict", "score", "faces", "too_small_faces", "frames_analyzed",
-               "duration", "sha256", "model_version", "seconds", "error_code", "error_message")
+               "duration", "sha256", "model_version", "declares_ai", "seconds", "error_code", "error_message")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="media files, folders (searched recursively) or http(s) URLs")
     parser.add_argument("--json", action="store_true", help="print the full results as JSON instead of a table")
     parser.add_argument("--csv", metavar="FILE", type=Path, help="also write one CSV row per input to FILE")
+    parser.add_argument("--report", metavar="DIR", type=Path,
+                        help="also write each input's report to DIR (unmask-report-N-NAME.html and .json)")
     parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar on stderr")
 
 
@@ -165,20 +169,31 @@ def _row(entry: dict) -> dict:
         "faces": sum(not f["too_small"] for f in faces), "too_small_faces": sum(f["too_small"] for f in faces),
         "frames_analyzed": media.get("frames_analyzed", ""), "duration": media.get("duration") or "",
         "sha256": media.get("sha256", ""), "model_version": (result.get("model") or {}).get("version", ""),
-        "seconds": f"{entry['seconds']:.2f}", "error_code": error.get("code", ""),
+        "declares_ai": _declares_ai(result), "seconds": f"{entry['seconds']:.2f}", "error_code": error.get("code", ""),
         "error_message": error.get("message", ""),
     }
 
 
+def _declares_ai(result: dict) -> str:
+    """"yes" (and how) when the file declares AI generation in its provenance, "no", or "" when not read."""
+    provenance = result.get("provenance")
+    if not isinstance(provenance, dict):
+        return ""
+    summary = provenance.get("summary") or {}
+    if provenance.get("found") and summary.get("declares_ai"):
+        return "yes (" + ", ".join(summary.get("ai_declared_by") or []) + ")" if summary.get("ai_declared_by") else "yes"
+    return "no"
+
+
 def format_table(entries: list[dict]) -> str:
-    """A plain-text table: source, verdict, score, faces, kind, seconds (errors show their code)."""
-    header = ("SOURCE", "VERDICT", "SCORE", "FACES", "KIND", "TIME")
+    """A plain-text table: source, verdict, score, faces, kind, declares AI, seconds (errors show their code)."""
+    header = ("SOURCE", "VERDICT", "SCORE", "FACES", "KIND", "DECLARES AI", "TIME")
     lines = [header]
     for entry in entries:
         row = _row(entry)
         verdict = row["verdict"] if not row["error_code"] else f"error: {row['error_code']}"
         lines.append((row["source"], verdict, row["score"] or "-", "-" if row["error_code"] else str(row["faces"]),
-                      row["kind"] or "-", f"{row['seconds']}s"))
+                      row["kind"] or "-", row["declares_ai"] or "-", f"{row['seconds']}s"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
 
@@ -192,6 +207,60 @@ def write_csv(path: Path, entries: list[dict]) -> None:
             writer.writerow(_row(entry))
 
 
+def _report_name(position: int, source: str) -> str:
+    """A safe file name stem for an input's report: its position and the last part of its name."""
+    import re
+
+    tail = source.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or "media"
+    return f"unmask-report-{position}-{re.sub(r'[^A-Za-z0-9._-]+', '_', tail)[:60]}"
+
+
+def write_reports(folder: Path, entries: list[dict]) -> list[Path]:
+    """Each analysed input's report as HTML and JSON in `folder` (made if needed); the paths written."""
+    from datetime import datetime, timezone
+
+    from companion.report import build_report, render_html
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for position, entry in enumerate(entries, start=1):
+        if "result" not in entry:
+            continue
+        is_url = entry["source"].startswith(("http://", "https://"))
+        analysis = {"id": None, "created_at": entry.get("checked_at") or datetime.now(timezone.utc).isoformat(),
+                    "source": {"type": "url", "url": entry["source"]} if is_url else
+                    {"type": "file", "filename": entry["source"]}, "result": entry["result"]}
+        report = build_report(analysis)
+        stem = _report_name(position, entry["source"])
+        html_path, json_path = folder / f"{stem}.html", folder / f"{stem}.json"
+        html_path.write_text(render_html(report), encoding="utf-8")
+        json_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        written += [html_path, json_path]
+    return written
+
+
+def _quiet_native_stderr():
+    """A context manager sending file descriptor 2 to /dev/null (the LiteRT runtime's INFO line on loading)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def quiet():
+        try:
+            sys.stderr.flush()
+            saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+        except OSError:
+            yield
+            return
+        os.dup2(null, 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(null)
+    return quiet()
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -200,6 +269,7 @@ def scan_one(item: ScanInput, config: Mapping[str, Any], bar: ProgressBar) -> di
     from companion.pipeline import analyze_media
 
     started = time.perf_counter()
+    checked_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     try:
         with tempfile.TemporaryDirectory(prefix="unmask-scan-") as tmp:
             if item.is_url:
@@ -209,7 +279,8 @@ def scan_one(item: ScanInput, config: Mapping[str, Any], bar: ProgressBar) -> di
                 media = local_media(item.path)
             fetched = time.perf_counter() - started if item.is_url else 0.0
             result = analyze_media(media, config, bar.update, fetch_seconds=fetched)
-        return {"source": item.source, "seconds": round(time.perf_counter() - started, 3), "result": result}
+        return {"source": item.source, "seconds": round(time.perf_counter() - started, 3), "checked_at": checked_at,
+                "result": result}
     except UnmaskError as exc:
         error = {"code": exc.code, "message": exc.message}
     except Exception as exc:  # one broken input must not end the whole scan
@@ -239,8 +310,9 @@ def run(args: argparse.Namespace, config: Mapping[str, Any], stdout: TextIO | No
         stderr.write("unmask scan: no media files found\n")
         return 1
     try:
-        load_detectors(config)
-        load_face_detector(config)
+        with _quiet_native_stderr():
+            load_detectors(config)
+            load_face_detector(config)
     except UnmaskError as exc:
         stderr.write(f"unmask scan: {exc.message} ({exc.code})\n")
         return 1
@@ -251,4 +323,7 @@ def run(args: argparse.Namespace, config: Mapping[str, Any], stdout: TextIO | No
         stdout.write(format_table(entries) + "\n")
     if args.csv:
         write_csv(args.csv, entries)
+    if getattr(args, "report", None):
+        written = write_reports(args.report, entries)
+        stderr.write(f"unmask scan: {len(written) // 2} report(s) written to {args.report}\n")
     return 1 if any("error" in entry for entry in entries) else 0

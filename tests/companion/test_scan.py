@@ -118,13 +118,14 @@ def test_scan_folder_prints_a_table_and_writes_csv(media_tree, config, tmp_path)
     status, out, err = run_scan([str(media_tree), "--csv", str(csv_path)], config)
     assert status == 0, err
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["SOURCE", "VERDICT", "SCORE", "FACES", "KIND", "TIME"]
+    assert lines[0].split() == ["SOURCE", "VERDICT", "SCORE", "FACES", "KIND", "DECLARES", "AI", "TIME"]
     rows = {line.split()[0].removeprefix(str(media_tree) + "/"): line.split() for line in lines[1:]}
     assert set(rows) == {"astronaut.jpg", "nested/clip.mp4", "nested/coffee.png", "nested/deeper/face"}
     assert rows["nested/coffee.png"][1:3] == ["no_face", "-"]
     assert rows["astronaut.jpg"][1] in {"likely_fake", "inconclusive", "likely_real"}
     assert rows["astronaut.jpg"][3] == "1"
     assert rows["nested/clip.mp4"][4] == "video"
+    assert rows["astronaut.jpg"][5] == "no"
     assert "[4/4]" in err  # one progress line per input when stderr is not a terminal
 
     with open(csv_path, newline="") as handle:
@@ -207,3 +208,55 @@ def test_unmask_main_runs_scan(media_tree, tmp_path, monkeypatch, capsys):
     assert cli.main(["scan", str(media_tree / "nested" / "coffee.png"), "--json"]) == 0
     [entry] = json.loads(capsys.readouterr().out)
     assert entry["result"]["verdict"] == "no_face"
+
+
+def test_provenance_is_kept_in_the_table_and_the_csv(media_tree, config, tmp_path):
+    """A PNG whose text chunk only image generators write reads as "declares AI" beside the estimate."""
+    from PIL import Image, PngImagePlugin
+    from skimage import data
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "an astronaut, Steps: 20, Sampler: Euler a")
+    generated = tmp_path / "generated.png"
+    Image.fromarray(data.astronaut()).save(generated, pnginfo=info)
+    csv_path = tmp_path / "out.csv"
+    status, out, err = run_scan([str(generated), str(media_tree / "astronaut.jpg"), "--csv", str(csv_path)], config)
+    assert status == 0, err
+    rows = {line.split()[0]: line for line in out.strip().splitlines()[1:]}
+    assert "yes (" in rows[str(generated)] and "no" == rows[str(media_tree / "astronaut.jpg")].split()[5]
+    with open(csv_path, newline="") as handle:
+        table = {row["source"]: row for row in csv.DictReader(handle)}
+    assert table[str(generated)]["declares_ai"].startswith("yes")
+    assert table[str(media_tree / "astronaut.jpg")]["declares_ai"] == "no"
+
+
+def test_report_option_writes_an_html_and_a_json_report_per_input(media_tree, config, tmp_path):
+    reports = tmp_path / "reports"
+    status, _, err = run_scan([str(media_tree / "astronaut.jpg"), str(media_tree / "nested" / "clip.mp4"),
+                               "--report", str(reports), "--no-progress"], config)
+    assert status == 0
+    assert "2 report(s) written" in err
+    names = sorted(path.name for path in reports.iterdir())
+    assert names == ["unmask-report-1-astronaut.jpg.html", "unmask-report-1-astronaut.jpg.json",
+                     "unmask-report-2-clip.mp4.html", "unmask-report-2-clip.mp4.json"]
+    photo = json.loads((reports / "unmask-report-1-astronaut.jpg.json").read_text())
+    assert photo["sha256"] == hashlib.sha256((media_tree / "astronaut.jpg").read_bytes()).hexdigest()
+    assert photo["faces"][0]["crop"].startswith("data:image/jpeg;base64,") and photo["checked_at"]
+    clip = json.loads((reports / "unmask-report-2-clip.mp4.json").read_text())
+    assert clip["timeline"] and all(frame["thumbnail"] for frame in clip["timeline"])
+    page = (reports / "unmask-report-1-astronaut.jpg.html").read_text()
+    assert "<script" not in page and photo["sha256"] in page and "Caveats" in page
+
+
+def test_the_command_prints_no_runtime_info_line(media_tree, tmp_path):
+    """The LiteRT runtime's "INFO: Created TensorFlow Lite XNNPACK delegate" line is not shown."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "UNMASK_CONFIG_DIR": str(tmp_path / "config"), "UNMASK_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "companion", "scan", str(media_tree / "astronaut.jpg"),
+                           "--no-progress"], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "astronaut.jpg" in done.stdout
+    assert "INFO" not in done.stderr and "TensorFlow Lite" not in done.stderr, done.stderr
