@@ -162,8 +162,8 @@ COMMANDS: dict[str, Command] = {
 
 # name -> (module with main(argv) -> int, help); imported only when run.
 MODEL_COMMANDS: dict[str, tuple[str, str]] = {
-    "train": ("models.train", "train a detector from a config (needs TensorFlow)"),
-    "evaluate": ("models.evaluate", "evaluate detectors on a test set (needs TensorFlow)"),
+    "train": ("models.training.train", "train a detector from a config (needs TensorFlow)"),
+    "evaluate": ("models.evaluation.evaluate", "evaluate detectors on a test set (needs TensorFlow)"),
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from companion.errors import Unavailable
-from models.weights_manifest import WeightsMissing
+from models.detectors.weights_manifest import WeightsMissing
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def _create(name: str, config: Mapping[str, Any]):
     """One detector instance from the registry; raises ModelMissing with a path-free reason."""
     kwargs = {"weights_dir": config["WEIGHTS_DIR"]} if config.get("WEIGHTS_DIR") else {}
     try:
-        from models import registry
+        from models.detectors import registry
         return registry.create(name, **kwargs)
     except WeightsMissing as exc:
         log.warning("detector %s: %s", name, exc)

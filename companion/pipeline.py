@@ -3,10 +3,10 @@
 `analyze_media` takes a fetched file (image or video) or the frames a browser captured from a
 playing video, finds every face in every analysed frame, crops each face with the shared alignment,
 scores all crops of the media in ONE batched call per frame detector, and aggregates
-(models.aggregate). With a clip detector configured (`temporal`), a video is read as short runs of
+(models.serving.aggregate). With a clip detector configured (`temporal`), a video is read as short runs of
 consecutive frames instead of spread-out single frames; each person's faces in a run form a clip,
 all clips are scored in one call, and each person's frame and clip evidence are fused
-(models.clip_analysis, models.fusion). Images and browser-captured frames (not consecutive) use the
+(models.serving.clip_analysis, models.serving.fusion). Images and browser-captured frames (not consecutive) use the
 frame detectors only.
 """
 from __future__ import annotations
@@ -23,11 +23,11 @@ import numpy as np
 from companion.detectors import ModelMissing, load_detectors
 from companion.errors import TooLarge, Undecodable, UnmaskError
 from companion.provenance import media_provenance
-from models.aggregate import FrameRef, aggregate, resolve_bands
-from models.analysis import UnusableScores, find_faces, observations, score_crops
-from models.clip_analysis import temporal_evidence
-from models.detector import ScoreBands
-from models.frame_score import frame_bands
+from models.detectors.detector import ScoreBands
+from models.serving.aggregate import FrameRef, aggregate, resolve_bands
+from models.serving.analysis import UnusableScores, find_faces, observations, score_crops
+from models.serving.clip_analysis import temporal_evidence
+from models.serving.frame_score import frame_bands
 
 Progress = Callable[[float, str], None]
 
@@ -87,14 +87,14 @@ def load_face_detector(config: Mapping[str, Any]):
 
 def _decode_image_file(path: Path, config: Mapping[str, Any]) -> np.ndarray:
     """RGB uint8 pixels of an image file, refusing images over MAX_IMAGE_PIXELS."""
-    from models.imageio_safe import decode_image
+    from models.serving.imageio_safe import decode_image
 
     return _decode_bytes(path.read_bytes(), config, decode_image)
 
 
 def _decode_bytes(data: bytes, config: Mapping[str, Any], decode_image) -> np.ndarray:
     """decode_image with its errors translated into the companion's typed errors."""
-    from models.imageio_safe import ImageTooLarge
+    from models.serving.imageio_safe import ImageTooLarge
 
     try:
         return decode_image(data, max_pixels=config.get("MAX_IMAGE_PIXELS", 50_000_000))
@@ -115,7 +115,7 @@ def _decode_image(media, config: Mapping[str, Any]) -> _Decoded:
 def _decode_video(media, config: Mapping[str, Any], clip_frames: int | None) -> _Decoded:
     """A video -> FRAMES_PER_VIDEO frames (shrunk to VIDEO_MAX_SIDE when larger): evenly spaced, or
     with `clip_frames` as FRAMES_PER_VIDEO // clip_frames evenly spaced runs of consecutive frames."""
-    from models.frames import VideoDecodeError, VideoTooLong, probe_video, sample_clips, sample_frames
+    from models.serving.frames import VideoDecodeError, VideoTooLong, probe_video, sample_clips, sample_frames
 
     path, limit = Path(media.path), config.get("VIDEO_MAX_DURATION_S", 1800)
     count = int(config.get("FRAMES_PER_VIDEO", 32))
@@ -166,7 +166,7 @@ def as_frame_uploads(items: Iterable[Any]) -> list[FrameUpload]:
 
 def _decode_uploaded_frames(frames: Sequence[FrameUpload], config: Mapping[str, Any]) -> _Decoded:
     """Browser-captured frames, used as they are (no resampling), in the order given."""
-    from models.imageio_safe import decode_image
+    from models.serving.imageio_safe import decode_image
 
     if not frames:
         raise Undecodable("no frames to analyse")
@@ -204,7 +204,7 @@ def decode_media(media, config: Mapping[str, Any], clip_frames: int | None = Non
 
 def _bands(detectors: Sequence, config: Mapping[str, Any], temporal=None):
     """Verdict bands: the fused score's bands with temporal evidence, else the bands of the frame
-    detectors' combined score (`models.frame_score`); either side overridden by the config."""
+    detectors' combined score (`models.serving.frame_score`); either side overridden by the config."""
     model_bands = frame_bands(detectors) if all(hasattr(d, "bands") for d in detectors) else None
     if temporal is not None and temporal.fusion.bands:
         model_bands = ScoreBands(**temporal.fusion.bands)
@@ -216,7 +216,7 @@ def _bands(detectors: Sequence, config: Mapping[str, Any], temporal=None):
 
 def split_detectors(detectors: Sequence) -> tuple[list, Any]:
     """(frame detectors, the clip detector or None); refuses none of the first or several of the second."""
-    from models.detector import ClipDetector
+    from models.detectors.detector import ClipDetector
 
     frame = [d for d in detectors if not isinstance(d, ClipDetector)]
     clip = [d for d in detectors if isinstance(d, ClipDetector)]

@@ -38,7 +38,7 @@ from companion import netguard
 from companion.errors import BadRequest, FetchFailed, NotMedia, TooLarge, Undecodable, UnmaskError
 from companion.fetch import FetchedMedia
 from companion.sniff import SNIFF_BYTES, extension_for, sniff
-from models.frames import VideoDecodeError, VideoTooLong, probe_video
+from models.serving.frames import VideoDecodeError, VideoTooLong, probe_video
 
 log = logging.getLogger("unmask.ytdlp")
 

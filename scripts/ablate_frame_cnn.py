@@ -4,7 +4,7 @@
 
 Trains every variant of `models/configs/frame_cnn_ablation.toml` with `unmask train` (each resumes
 from its checkpoint; a finished one is skipped), then scores them all on the same held-out AAF val
-pseudo-fakes with `models.ablation` and prints a Markdown table. `--jobs 2` trains two variants at
+pseudo-fakes with `models.evaluation.ablation` and prints a Markdown table. `--jobs 2` trains two variants at
 a time (one core each on this machine); the first queue trains the shared autoencoders.
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.ablation import STEP_SCALE, VARIANTS, ablation_report, markdown_table  # noqa: E402
-from models.train_config import load_config  # noqa: E402
-from models.weights_manifest import WEIGHTS_DIR  # noqa: E402
+from models.detectors.weights_manifest import WEIGHTS_DIR  # noqa: E402
+from models.evaluation.ablation import STEP_SCALE, VARIANTS, ablation_report, markdown_table  # noqa: E402
+from models.training.train_config import load_config  # noqa: E402
 
 CONFIG = "frame_cnn_ablation"
 
@@ -40,7 +40,7 @@ def inline_table(values: dict) -> str:
 def train_command(name: str) -> list[str]:
     """`unmask train` for one variant: the ablation config with the variant's mix (and its phases'
     steps scaled when the variant trains longer)."""
-    command = [sys.executable, "-m", "models.train", "--config", CONFIG, "--no-export",
+    command = [sys.executable, "-m", "models.training.train", "--config", CONFIG, "--no-export",
                "--run-dir", str(run_dir(name)), "--set", f"mix={inline_table(VARIANTS[name])}"]
     scale = STEP_SCALE.get(name, 1)
     if scale != 1:

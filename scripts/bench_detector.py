@@ -15,10 +15,10 @@ import time
 import numpy as np
 from skimage import data
 
-from models import registry
-from models.detector import Detector
+from models.detectors import registry
+from models.detectors.detector import Detector
+from models.detectors.weights_manifest import WeightsMissing
 from models.faces.align import align_face
-from models.weights_manifest import WeightsMissing
 
 ASTRONAUT_KEYPOINTS = np.array([[203.0, 101.0], [245.0, 103.0], [223.0, 123.0], [223.0, 146.0]])
 

@@ -1,4 +1,4 @@
-"""Time the frame sampling strategies of models/frames.py on a short-GOP and a long-GOP 720p video.
+"""Time the frame sampling strategies of models/serving/frames.py on a short-GOP and a long-GOP 720p video.
 
     .venv/bin/python scripts/bench_frames.py [--seconds 60] [--width 1280 --height 720] [--n 32]
 
@@ -24,7 +24,7 @@ import numpy as np
 from skimage import data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from models.frames import probe_video, sample_frames  # noqa: E402
+from models.serving.frames import probe_video, sample_frames  # noqa: E402
 
 
 def scene(i: int, fps: float, size: tuple[int, int], background: np.ndarray, head: np.ndarray) -> np.ndarray:

@@ -287,7 +287,7 @@ class SeedModel:
 
     def __init__(self, weights_dir: str | None):
         """Load the Keras weights when shipped, else the .tflite."""
-        from models.weights_manifest import WEIGHTS_DIR, read_manifest
+        from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest
 
         folder = Path(weights_dir or WEIGHTS_DIR)
         entry = read_manifest(folder).get("frame_cnn", {})
@@ -298,7 +298,7 @@ class SeedModel:
             self.kind = "keras model.predict, one call per video"
             self.model = build_frame_cnn(weights=keras_weights)
         else:
-            from models.litert_runner import TFLiteRunner
+            from models.detectors.litert_runner import TFLiteRunner
 
             self.kind = "LiteRT, one call per frame (no .weights.h5 shipped)"
             self.model = TFLiteRunner(folder / entry.get("file", "frame_cnn.tflite"))

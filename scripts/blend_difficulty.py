@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.detectors.frame_cnn import build_frame_cnn  # noqa: E402
-from models.difficulty import blend_difficulty, markdown_table  # noqa: E402
-from models.train import load_faces  # noqa: E402
-from models.train_config import load_config  # noqa: E402
-from models.weights_manifest import WEIGHTS_DIR  # noqa: E402
+from models.detectors.weights_manifest import WEIGHTS_DIR  # noqa: E402
+from models.evaluation.difficulty import blend_difficulty, markdown_table  # noqa: E402
+from models.training.train import load_faces  # noqa: E402
+from models.training.train_config import load_config  # noqa: E402
 
 
 def main() -> int:

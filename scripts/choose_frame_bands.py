@@ -11,7 +11,7 @@ alignment, the served detector), and raises `fake_from` to the lowest threshold 
 manifest, with the detector's new version (bands are part of it).
 
 With several detectors (`--detectors frame_cnn,frame_cnn_generated`, the frame CNN with its
-generated-face specialist), the faces are scored as the companion scores them together (the highest calibrated probability, `models.frame_score`), starting from
+generated-face specialist), the faces are scored as the companion scores them together (the highest calibrated probability, `models.serving.frame_score`), starting from
 the bands already chosen for the set at these versions, else the strictest of the members' own;
 `--write` stores them in the first detector's entry under `bands_with`, with the partners' versions.
 """
@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.band_choice import choose, real_image_scores, write_bands, write_partner_bands  # noqa: E402
-from models.dataset_index import EVAL_SET_SEED, EVAL_WEB_FACES, web_face_files  # noqa: E402
-from models.evaluate import load_scoring  # noqa: E402
+from models.evaluation.band_choice import choose, real_image_scores, write_bands, write_partner_bands  # noqa: E402
+from models.evaluation.evaluate import load_scoring  # noqa: E402
+from models.training.dataset_index import EVAL_SET_SEED, EVAL_WEB_FACES, web_face_files  # noqa: E402
 
 
 def store(detectors, bands: dict, chosen_on: dict) -> str:

@@ -2,11 +2,11 @@
 
     .venv/bin/python scripts/choose_fusion.py runs/val_videos [--write]
 
-The work is done by `models.fusion_choice`. DIR holds real/** and fake/** videos (`scripts/make_video_eval_set.py --out runs/val_videos
+The work is done by `models.evaluation.fusion_choice`. DIR holds real/** and fake/** videos (`scripts/make_video_eval_set.py --out runs/val_videos
 --stills-from 1100 --stills 100 --no-videos` makes one from media no detector trained on, kept
 apart from the test set `runs/eval_videos`). Each video is read as the companion reads it (runs of
 consecutive frames), each person's frame evidence (the shipped frame detectors, as served) and
-temporal evidence (the shipped temporal detector) are collected, and `models.fusion.choose_fusion`
+temporal evidence (the shipped temporal detector) are collected, and `models.training.fusion_fit.choose_fusion`
 picks the rule and its bands. `--write` stores them in the temporal detector's manifest entry
 (`fusion`, `fusion_validation`) with its new version. The temporal trainer also chooses a rule, on
 its validation clips; but there the frame evidence comes from the frame CNN at 224 px through the
@@ -24,10 +24,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.evaluate import collect, load_scoring  # noqa: E402
-from models.fusion import choose_fusion  # noqa: E402
-from models.fusion_choice import people_evidence, write_fusion  # noqa: E402
-from models.weights_manifest import WEIGHTS_DIR  # noqa: E402
+from models.detectors.weights_manifest import WEIGHTS_DIR  # noqa: E402
+from models.evaluation.evaluate import collect, load_scoring  # noqa: E402
+from models.evaluation.fusion_choice import people_evidence, write_fusion  # noqa: E402
+from models.training.fusion_fit import choose_fusion  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

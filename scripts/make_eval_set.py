@@ -15,10 +15,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.dataset_index import EVAL_SET_SEED, EVAL_WEB_FACES, read_aaf_index, web_face_files
 from models.faces.align import keypoints_from_intraface49
 from models.faces.detect import FaceDetector
 from models.synth.paste import self_blend_in_frame
+from models.training.dataset_index import EVAL_SET_SEED, EVAL_WEB_FACES, read_aaf_index, web_face_files
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,12 +27,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.dataset_index import read_aaf_index  # noqa: E402
 from models.faces.align import keypoints_from_intraface49  # noqa: E402
 from models.faces.detect import FaceDetector  # noqa: E402
 from models.synth.paste import self_blend_in_frame  # noqa: E402
-from models.temporal_data import still_source  # noqa: E402
-from models.train_config import load_config  # noqa: E402
+from models.training.dataset_index import read_aaf_index  # noqa: E402
+from models.training.temporal_data import still_source  # noqa: E402
+from models.training.train_config import load_config  # noqa: E402
 
 STILLS_FROM = 1000  # first AAF val row used here (the temporal detector's validation reads rows 0-399)
 STILL_FPS = 25.0

@@ -5,7 +5,7 @@
 The pairs are the training export's (all 2,000 AAF val faces, the config's seed, its autoencoders;
 `--config`, default frame_cnn_generated, whose autoencoders are the base's); each system is measured
 on the second half of the faces with its shipped calibration and bands, the pair by the higher of
-its members' calibrated scores under the bands chosen for the pair (`models.frame_score`).
+its members' calibrated scores under the bands chosen for the pair (`models.serving.frame_score`).
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.ablation import markdown_table, served_report  # noqa: E402
-from models.train_config import load_config  # noqa: E402
-from models.weights_manifest import WEIGHTS_DIR  # noqa: E402
+from models.detectors.weights_manifest import WEIGHTS_DIR  # noqa: E402
+from models.evaluation.ablation import markdown_table, served_report  # noqa: E402
+from models.training.train_config import load_config  # noqa: E402
 
 
 def main() -> int:

@@ -2,9 +2,9 @@
 trained on every pseudo-fake family (`frame_cnn`), and its generated-face specialist (`frame_cnn_generated`)."""
 from __future__ import annotations
 
-from models.registry import register
-from models.served import ServedDetector
-from models.weights_manifest import WeightsMissing
+from models.detectors.registry import register
+from models.detectors.served import ServedDetector
+from models.detectors.weights_manifest import WeightsMissing
 
 __all__ = ["FrameCNN", "FrameCNNGenerated", "build_frame_cnn", "WeightsMissing", "LAYERS"]
 

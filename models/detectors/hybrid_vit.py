@@ -13,9 +13,9 @@ it is. The class token is the bias of a Dense layer fed zeros.
 """
 from __future__ import annotations
 
-from models.registry import register
-from models.served import ServedDetector
-from models.weights_manifest import WeightsMissing
+from models.detectors.registry import register
+from models.detectors.served import ServedDetector
+from models.detectors.weights_manifest import WeightsMissing
 
 __all__ = ["HybridViT", "build_hybrid_vit", "WeightsMissing", "STEM"]
 

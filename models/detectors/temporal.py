@@ -2,7 +2,7 @@
 
 Per frame, a feature vector: the frame CNN's penultimate layer (its last Dense 400, the input of
 its `logit` layer; the frame CNN's Keras weights, frozen) followed by the measured signals of
-`models.temporal_signals` (colour and sharpness of the face against its surroundings, change in
+`models.serving.temporal_signals` (colour and sharpness of the face against its surroundings, change in
 the blending band, the face's slip against its surroundings). A small sequence model reads a
 clip of up to MAX_FRAMES such vectors with a mask of valid frames:
 
@@ -13,8 +13,8 @@ clip of up to MAX_FRAMES such vectors with a mask of valid frames:
 
 Padded frames are zeroed after every layer, so a padded short track scores exactly as the
 unpadded track would (zero padding is also what the convolutions see at a track's ends). The
-score is the calibrated probability that the clip flickers (see `models.temporal_data` for the
-labels); the video verdict combines it with frame-level scores in `models.fusion`.
+score is the calibrated probability that the clip flickers (see `models.training.temporal_data` for the
+labels); the video verdict combines it with frame-level scores in `models.serving.fusion`.
 
 Served through LiteRT from two files in one manifest entry: `temporal.tflite` (the sequence model,
 inputs `features` (N, MAX_FRAMES, F) and `mask` (N, MAX_FRAMES)) and `temporal_features.tflite`
@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from models.calibration import Calibration
-from models.detector import ClipDetector, ClipScores, ScoreBands, check_clip_mask
-from models.fusion import FusionConfig
-from models.litert_runner import TFLiteRunner, _interpreter_class
-from models.registry import register
-from models.temporal_signals import N_SIGNALS, frame_signals
-from models.weights_manifest import WEIGHTS_DIR, WeightsMissing, sha256_file, verified_entry
+from models.detectors.calibration import Calibration
+from models.detectors.detector import ClipDetector, ClipScores, ScoreBands, check_clip_mask
+from models.detectors.litert_runner import TFLiteRunner, _interpreter_class
+from models.detectors.registry import register
+from models.detectors.weights_manifest import WEIGHTS_DIR, WeightsMissing, sha256_file, verified_entry
+from models.serving.fusion import FusionConfig
+from models.serving.temporal_signals import N_SIGNALS, frame_signals
 
 __all__ = ["TemporalDetector", "build_temporal", "frame_embedder", "WeightsMissing",
            "MAX_FRAMES", "EMBED_DIM", "FEATURE_DIM"]

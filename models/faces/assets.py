@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from models.weights_manifest import sha256_file
+from models.detectors.weights_manifest import sha256_file
 
 PACKAGE_ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 MANIFEST_PATH = PACKAGE_ASSETS_DIR / "manifest.json"

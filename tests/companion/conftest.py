@@ -118,7 +118,7 @@ def untrained_weights_dir(tmp_path_factory) -> Path:
     For tests of the service (queueing, caching, validation) that need the model to load but not to be
     any good; verdict quality is tested against the shipped weights elsewhere.
     """
-    from models.weights_manifest import write_entry
+    from models.detectors.weights_manifest import write_entry
 
     folder = tmp_path_factory.mktemp("untrained-weights")
     model = folder / "frame_cnn.tflite"

@@ -14,7 +14,7 @@ from companion.cli_scan import local_media
 from companion.config import DEFAULTS
 from companion.errors import TooLarge, Undecodable, UnmaskError
 from companion.pipeline import STAGES, FrameUpload, analyze_media, load_detectors, load_face_detector
-from models.aggregate import box_iou
+from models.serving.aggregate import box_iou
 from tests.helpers.media import make_face_video, make_jpeg_bytes, make_long_video
 
 FACE_VERDICTS = {"likely_fake", "inconclusive", "likely_real"}
@@ -331,7 +331,7 @@ def temporal_config() -> dict:
 
 
 def test_video_is_read_as_runs_and_each_person_fused(tmp_path, temporal_config):
-    from models.fusion import fuse_evidence
+    from models.serving.fusion import fuse_evidence
 
     clip_detector = load_detectors(temporal_config)[1]
     result = analyze_media(local_media(make_face_video(tmp_path / "face.mp4", seconds=4.0)), temporal_config)
@@ -359,7 +359,7 @@ def test_a_short_video_is_never_read_twice(tmp_path, temporal_config):
 
 def clip_detector_verdict(clip_detector, score: float) -> str:
     """The verdict the fused score's bands give."""
-    from models.detector import ScoreBands
+    from models.detectors.detector import ScoreBands
 
     return ScoreBands(**clip_detector.fusion.bands).verdict(score)
 
@@ -404,7 +404,7 @@ def test_the_hybrid_scores_beside_the_frame_cnn_when_configured(tmp_path, config
 
 
 def test_the_frame_cnn_with_its_generated_specialist_scores_the_higher_under_the_bands_chosen_for_them(tmp_path, config):
-    from models.frame_score import chosen_bands
+    from models.serving.frame_score import chosen_bands
 
     path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
     pair = {**config, "DETECTORS": ["frame_cnn", "frame_cnn_generated"]}
@@ -424,7 +424,7 @@ def test_a_detector_answering_nan_is_an_error_not_a_score(tmp_path, temporal_con
     import json
     import shutil
 
-    from models.weights_manifest import WEIGHTS_DIR
+    from models.detectors.weights_manifest import WEIGHTS_DIR
 
     weights = tmp_path / "weights"
     shutil.copytree(WEIGHTS_DIR, weights)

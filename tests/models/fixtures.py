@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from skimage import data
 
-from models.dataset_index import FaceSet
 from models.faces.align import CROP_SIZE, align_face, mean_landmarks
+from models.training.dataset_index import FaceSet
 
 # The astronaut's eye centres, nose tip and mouth centre, read off the photo once by hand.
 ASTRONAUT_KEYPOINTS = np.array([[203.0, 101.0], [245.0, 103.0], [223.0, 123.0], [223.0, 146.0]])

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.ablation import PAIRS, STEP_SCALE, VARIANTS, measure, own_calibration, pair_scores, trained_families
-from models.export import split_halves
-from models.train import parse_setting
-from models.train_config import load_config
+from models.evaluation.ablation import PAIRS, STEP_SCALE, VARIANTS, measure, own_calibration, pair_scores, trained_families
+from models.training.export import split_halves
+from models.training.train import parse_setting
+from models.training.train_config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,9 +91,9 @@ def test_a_specialist_is_calibrated_on_its_own_families_only():
 @pytest.mark.slow
 def test_report_scores_trained_variants_and_their_pair(tmp_path):
     pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
-    from models.ablation import ablation_report
-    from models.train import RunLog
-    from models.trainer import Trainer
+    from models.evaluation.ablation import ablation_report
+    from models.training.train import RunLog
+    from models.training.trainer import Trainer
     from tests.models.fixtures import tiny_face_set
 
     faces = tiny_face_set(6)
@@ -116,8 +116,8 @@ def test_report_scores_trained_variants_and_their_pair(tmp_path):
         assert 0.0 <= entry["validation"]["all"]["auc"] <= 1.0
     assert json.loads(json.dumps(report)) == report  # the script writes it as JSON
 
-    from models.ablation import served_report
-    from models.weights_manifest import WEIGHTS_DIR
+    from models.detectors.weights_manifest import WEIGHTS_DIR
+    from models.evaluation.ablation import served_report
 
     served = served_report(base, ["frame_cnn", "frame_cnn_generated"], WEIGHTS_DIR, faces=faces)
     pair = served["systems"]["frame_cnn+frame_cnn_generated"]

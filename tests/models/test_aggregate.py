@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from models.aggregate import (
+from models.serving.aggregate import (
     FaceObservation,
     FrameRef,
     aggregate,
@@ -15,7 +15,7 @@ from models.aggregate import (
     resolve_bands,
     robust_mean,
 )
-from models.detector import ScoreBands
+from models.detectors.detector import ScoreBands
 
 BANDS = ScoreBands(real_below=0.3, fake_from=0.7)
 

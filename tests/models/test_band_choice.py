@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from skimage import data
 
-from models import registry
-from models.band_choice import choose, real_image_scores, write_bands, write_partner_bands
-from models.calibration import fpr_threshold, strictest_bands
-from models.detector import ScoreBands
-from models.weights_manifest import WEIGHTS_DIR, read_manifest
+from models.detectors import registry
+from models.detectors.detector import ScoreBands
+from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest
+from models.evaluation.band_choice import choose, real_image_scores, write_bands, write_partner_bands
+from models.training.calibration import fpr_threshold, strictest_bands
 
 BANDS = {"real_below": 0.3, "fake_from": 0.7}
 
@@ -51,7 +51,7 @@ def test_written_bands_reach_the_served_detector_with_a_new_version(tmp_path):
 
 
 def test_bands_written_for_a_pair_judge_the_pair_and_change_the_first_members_version(tmp_path):
-    from models.frame_score import frame_bands
+    from models.serving.frame_score import frame_bands
 
     manifest = read_manifest()
     for name in ("frame_cnn", "frame_cnn_generated"):
@@ -87,7 +87,7 @@ def test_real_images_are_scored_as_the_companion_scores_them(tmp_path, face_asse
 
 
 def test_web_face_order_is_fixed_by_the_seed_so_slices_stay_disjoint(tmp_path):
-    from models.dataset_index import web_face_files
+    from models.training.dataset_index import web_face_files
 
     folder = tmp_path / "web-faces" / "images"
     folder.mkdir(parents=True)

@@ -1,8 +1,9 @@
 """Calibration and score bands."""
 import numpy as np
 
-from models.calibration import Calibration, choose_bands
-from models.detector import ScoreBands
+from models.detectors.calibration import Calibration
+from models.detectors.detector import ScoreBands
+from models.training.calibration import choose_bands, fit_calibration
 
 
 def test_platt_fit_recovers_known_parameters():
@@ -10,7 +11,7 @@ def test_platt_fit_recovers_known_parameters():
     raw = rng.uniform(0.01, 0.99, 20000)
     true = Calibration(2.0, -1.0).apply(raw)
     labels = rng.random(20000) < true
-    fit = Calibration.fit(raw, labels)
+    fit = fit_calibration(raw, labels)
     assert abs(fit.a - 2.0) < 0.15 and abs(fit.b + 1.0) < 0.1
 
 
@@ -32,7 +33,7 @@ def test_verdicts_from_bands():
 def test_fit_stays_finite_on_separated_scores():
     raw = np.r_[np.full(500, 1e-7), np.full(500, 1 - 1e-7)]
     labels = np.r_[np.zeros(500), np.ones(500)]
-    fit = Calibration.fit(raw, labels)
+    fit = fit_calibration(raw, labels)
     assert np.isfinite([fit.a, fit.b]).all() and abs(fit.a) < 1e3
     cal = fit.apply(raw)
     assert cal[:500].max() < 0.05 and cal[500:].min() > 0.95
@@ -42,5 +43,5 @@ def test_fit_keeps_the_ranking():
     rng = np.random.default_rng(2)
     raw = np.clip(rng.beta(2, 2, 400), 1e-4, 1 - 1e-4)
     labels = rng.random(400) < raw
-    cal = Calibration.fit(raw, labels).apply(raw)
+    cal = fit_calibration(raw, labels).apply(raw)
     assert np.array_equal(np.argsort(raw, kind="stable"), np.argsort(cal, kind="stable"))

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from models.data import fixed_pairs_with_details, validation_arrays
-from models.difficulty import by_ratio
-from models.pseudo_fakes import Mix, make_pair
+from models.evaluation.difficulty import by_ratio
+from models.training.data import fixed_pairs_with_details, validation_arrays
+from models.training.pseudo_fakes import Mix, make_pair
 from tests.models.fixtures import tiny_face_set
 
 

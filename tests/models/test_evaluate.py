@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from models import evaluate
-from models.evaluate import Scored, collect, report
+from models.evaluation import evaluate
+from models.evaluation.evaluate import Scored, collect, report
 from models.synth.paste import self_blend_in_frame
 from tests.helpers.media import make_face_video
 from tests.models.fixtures import ASTRONAUT_KEYPOINTS

@@ -3,8 +3,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from models.detector import ScoreBands
-from models.frame_score import chosen_bands, combine, frame_bands, partners_key, unchosen_bands
+from models.detectors.detector import ScoreBands
+from models.serving.frame_score import chosen_bands, combine, frame_bands, partners_key, unchosen_bands
 
 
 @dataclass

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from models.frames import (VideoDecodeError, VideoTooLong, clip_starts, probe_video, sample_clips,
+from models.serving.frames import (VideoDecodeError, VideoTooLong, clip_starts, probe_video, sample_clips,
                            sample_frames, segment_centres)
 from tests.helpers.media import index_frame, make_face_video, make_index_video, make_long_video, read_frame_index
 

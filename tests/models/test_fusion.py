@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from models.fusion import (FusionConfig, choose_fusion, fit_logistic, fuse_evidence, fuse_person,
-                           person_evidence)
+from models.serving.fusion import FusionConfig, fuse_evidence, fuse_person, person_evidence
+from models.training.fusion_fit import choose_fusion, fit_logistic
 
 
 def test_person_evidence_is_the_top_half_mean_of_each_kind():

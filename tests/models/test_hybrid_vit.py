@@ -6,11 +6,12 @@ import pytest
 
 tf = pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
 
-from models import registry  # noqa: E402
+from models.detectors import registry  # noqa: E402
 from models.detectors.hybrid_vit import STEM, HybridViT, build_hybrid_vit  # noqa: E402
-from models.train_config import load_config  # noqa: E402
-from models.trainer import Trainer, predict_batched  # noqa: E402
-from models.weights_manifest import WeightsMissing  # noqa: E402
+from models.detectors.weights_manifest import WeightsMissing  # noqa: E402
+from models.training.export import predict_batched  # noqa: E402
+from models.training.train_config import load_config  # noqa: E402
+from models.training.trainer import Trainer  # noqa: E402
 from tests.models.fixtures import astronaut_crop, tiny_face_set  # noqa: E402
 
 

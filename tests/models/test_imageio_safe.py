@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from models.imageio_safe import ImageDecodeError, ImageTooLarge, decode_image, image_size
+from models.serving.imageio_safe import ImageDecodeError, ImageTooLarge, decode_image, image_size
 from tests.helpers.media import make_image_bytes, make_jpeg_bytes
 
 FORMATS = [".jpg", ".png", ".webp", ".bmp", ".tiff", ".gif", ".avif", ".jp2"]

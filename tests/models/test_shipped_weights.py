@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from models import registry
-from models.weights_manifest import WEIGHTS_DIR, sha256_file
+from models.detectors import registry
+from models.detectors.weights_manifest import WEIGHTS_DIR, sha256_file
 from tests.models.fixtures import astronaut_crop
 
 
@@ -52,7 +52,7 @@ def test_shipped_frame_detectors_score_a_batch_in_one_call(name):
 def test_a_corrupted_weights_file_is_refused(tmp_path):
     import shutil
 
-    from models.weights_manifest import WeightsMissing
+    from models.detectors.weights_manifest import WeightsMissing
 
     for name in ("manifest.json", entry()["file"]):
         shutil.copy(WEIGHTS_DIR / name, tmp_path / name)
@@ -81,8 +81,8 @@ CARDS = {"frame_cnn_generated": "frame_cnn"}
 def test_a_new_fusion_rule_is_a_new_temporal_version(tmp_path):
     import shutil
 
-    from models.fusion import FusionConfig
-    from models.fusion_choice import write_fusion
+    from models.evaluation.fusion_choice import write_fusion
+    from models.serving.fusion import FusionConfig
 
     weights = tmp_path / "weights"
     shutil.copytree(WEIGHTS_DIR, weights)
@@ -99,7 +99,7 @@ def test_shipped_keras_weights_score_as_the_served_model(name):
     pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
     from models.detectors.frame_cnn import build_frame_cnn
     from models.faces.align import resize_crops
-    from models.trainer import predict_batched
+    from models.training.export import predict_batched
 
     detector = registry.create(name)
     crops = np.stack([astronaut_crop(), astronaut_crop()[:, ::-1]])

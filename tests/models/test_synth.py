@@ -2,11 +2,11 @@
 import numpy as np
 
 from models.faces.align import CROP_SIZE, mean_landmarks
-from models.pseudo_fakes import FAMILIES, Mix, make_pair
 from models.synth.degrade import jpeg, random_degrade
 from models.synth.masks import extended_face_points, hull_mask, random_blend_mask
 from models.synth.selfblend import self_blend, swap
 from models.synth.tight import face_box, random_tight_rect, reflect_outside
+from models.training.pseudo_fakes import FAMILIES, Mix, make_pair
 from tests.models.fixtures import astronaut_crop, tiny_face_set
 
 

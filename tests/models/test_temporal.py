@@ -9,20 +9,20 @@ from skimage import data
 
 tf = pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
 
-from models import registry  # noqa: E402
-from models.aggregate import FaceObservation, FrameRef, aggregate  # noqa: E402
-from models.calibration import Calibration  # noqa: E402
-from models.clip_analysis import TemporalEvidence, track_runs  # noqa: E402
-from models.detector import ClipDetector, ScoreBands, check_clip_mask  # noqa: E402
+from models.detectors import registry  # noqa: E402
+from models.detectors.calibration import Calibration  # noqa: E402
+from models.detectors.detector import ClipDetector, ScoreBands, check_clip_mask  # noqa: E402
 from models.detectors.temporal import EMBED_DIM, TemporalDetector, build_temporal  # noqa: E402
 from models.faces.align import alignment_matrix, mean_landmarks, transform_points  # noqa: E402
-from models.fusion import FusionConfig  # noqa: E402
+from models.serving.aggregate import FaceObservation, FrameRef, aggregate  # noqa: E402
+from models.serving.clip_analysis import TemporalEvidence, track_runs  # noqa: E402
+from models.serving.fusion import FusionConfig  # noqa: E402
 from models.synth.temporal import (DRIFT_GROUPS, ClipDegrade, Flicker, flicker_sequence,  # noqa: E402
                                    params_vector, sample_params, smooth_sequence)
-from models.temporal_data import (CLIP_KINDS, ClipBank, ClipSource, make_clip, margin, source_clips,  # noqa: E402
+from models.training.temporal_data import (CLIP_KINDS, ClipBank, ClipSource, make_clip, margin, source_clips,  # noqa: E402
                                   still_source, work_size)
-from models.temporal_signals import HAS_PREVIOUS, N_SIGNALS, SIGNAL_NAMES, frame_signals, regions  # noqa: E402
-from models.weights_manifest import WeightsMissing, write_entry  # noqa: E402
+from models.detectors.weights_manifest import WeightsMissing, write_entry  # noqa: E402
+from models.serving.temporal_signals import HAS_PREVIOUS, N_SIGNALS, SIGNAL_NAMES, frame_signals, regions  # noqa: E402
 from tests.models.fixtures import ASTRONAUT_KEYPOINTS, astronaut_crop  # noqa: E402
 
 SIZE = 64  # served crop side in these tests (224 when served)
@@ -274,7 +274,7 @@ val = 1
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, face_assets_dir):
-    from models.train import main as train_main
+    from models.training.train import main as train_main
 
     base = tmp_path_factory.mktemp("temporal")
     root, run_dir = base / "data", base / "run"
@@ -300,7 +300,7 @@ def test_unmask_train_builds_the_bank_and_checkpoints(trained):
 
 
 def test_training_resumes_from_the_checkpoint_without_rebuilding_the_bank(trained):
-    from models.train import main as train_main
+    from models.training.train import main as train_main
 
     run_dir = trained["run_dir"]
     shard = run_dir / "bank" / "train_0000.npz"
@@ -314,7 +314,7 @@ def test_training_resumes_from_the_checkpoint_without_rebuilding_the_bank(traine
 
 
 def test_a_bank_built_with_other_settings_is_refused(trained):
-    from models.train import main as train_main
+    from models.training.train import main as train_main
 
     config = write_config(trained["base"] / "other.toml", trained["root"], trained["run_dir"], steps=40, seed=9)
     with pytest.raises(RuntimeError, match="other settings"):
@@ -322,7 +322,7 @@ def test_a_bank_built_with_other_settings_is_refused(trained):
 
 
 def test_unknown_trainer_is_refused(tmp_path):
-    from models.train import train_with_own_data
+    from models.training.train import train_with_own_data
 
     with pytest.raises(ValueError, match="unknown trainer"):
         train_with_own_data({"trainer": "nope"}, print)
@@ -386,10 +386,10 @@ def write_video(path, frames):
 
 
 def test_evaluate_reports_each_detector_and_the_fusion_side_by_side(trained, tmp_path):
-    from models import evaluate
     from models.detectors.frame_cnn import build_frame_cnn
-    from models.export import write_files
+    from models.evaluation import evaluate
     from models.synth.paste import self_blend_in_frame
+    from models.training.export import write_files
 
     weights = tmp_path / "weights"
     shutil.copytree(trained["export"], weights)
@@ -421,7 +421,7 @@ def test_evaluate_reports_each_detector_and_the_fusion_side_by_side(trained, tmp
 def test_the_shipped_config_has_every_setting_the_trainer_reads(tmp_path):
     import tomllib
 
-    from models.train_config import load_config
+    from models.training.train_config import load_config
 
     shipped = load_config("temporal")
     tiny = tomllib.loads(write_config(tmp_path / "tiny.toml", tmp_path, tmp_path, steps=1).read_text())
@@ -432,8 +432,8 @@ def test_the_shipped_config_has_every_setting_the_trainer_reads(tmp_path):
 
 
 def test_training_refuses_to_start_without_the_frame_cnn_weights(tmp_path):
-    from models.temporal_trainer import TemporalTrainer
-    from models.train_config import load_config
+    from models.training.temporal_trainer import TemporalTrainer
+    from models.training.train_config import load_config
 
     config = load_config("temporal", {"run_dir": str(tmp_path / "run"),
                                       "frame_cnn_weights": str(tmp_path / "missing.weights.h5")})

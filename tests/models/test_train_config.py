@@ -1,7 +1,7 @@
 """Training configs: paths resolved for use, written back relative to the project root."""
 from pathlib import Path
 
-from models.train_config import PROJECT_ROOT, load_config, portable
+from models.training.train_config import PROJECT_ROOT, load_config, portable
 
 
 def test_paths_resolve_against_the_project_root():
@@ -26,7 +26,7 @@ def test_portable_keeps_an_outside_path_relative(tmp_path):
 
 
 def test_the_specialists_continue_the_shipped_frame_cnn_and_the_experiment_never_overwrites_it():
-    from models.weights_manifest import WEIGHTS_DIR
+    from models.detectors.weights_manifest import WEIGHTS_DIR
 
     blends, generated = load_config("frame_cnn_blends"), load_config("frame_cnn_generated")
     for config in (blends, generated):

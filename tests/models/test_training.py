@@ -6,11 +6,12 @@ import pytest
 
 tf = pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
 
-from models import registry  # noqa: E402
-from models.data import validation_arrays  # noqa: E402
+from models.detectors import registry  # noqa: E402
 from models.faces.align import resize_crops  # noqa: E402
-from models.pseudo_fakes import FAMILIES  # noqa: E402
-from models.trainer import Trainer, predict_batched  # noqa: E402
+from models.training.data import validation_arrays  # noqa: E402
+from models.training.export import predict_batched  # noqa: E402
+from models.training.pseudo_fakes import FAMILIES  # noqa: E402
+from models.training.trainer import Trainer  # noqa: E402
 from tests.models.fixtures import astronaut_crop, tiny_face_set  # noqa: E402
 
 
@@ -73,7 +74,7 @@ def test_exported_tflite_matches_keras_after_calibration(trained):
 
 
 def test_a_phase_with_its_own_rate_and_tight_cuts(tmp_path):
-    from models.trainer import lr_at
+    from models.training.trainer import lr_at
 
     config = tiny_config(tmp_path, 6)
     config["phases"].append({"size": 64, "steps": 4, "learning_rate": 5e-4, "warmup_steps": 1, "tight_crop": 0.5})
@@ -90,7 +91,7 @@ def test_a_phase_with_its_own_rate_and_tight_cuts(tmp_path):
 
 
 def test_set_overrides_one_setting_read_as_toml_or_text():
-    from models.train import parse_setting
+    from models.training.train import parse_setting
 
     assert parse_setting("steps=10") == ("steps", 10)
     assert parse_setting("val_videos=['a.mp4']") == ("val_videos", ["a.mp4"])

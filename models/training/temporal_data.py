@@ -1,7 +1,7 @@
 """Training clips for the temporal detector: real clips, and the same clips with a per-frame fake.
 
 Sources of real clips (one person's face in consecutive frames):
-- real videos: runs of consecutive frames (`models.frames.sample_clips`), the face found in every
+- real videos: runs of consecutive frames (`models.serving.frames.sample_clips`), the face found in every
   frame by the serving face detector;
 - real stills with 49 landmarks (All-Age-Faces), made into clips by a smooth camera motion
   (slow pan, zoom and roll, a little hand shake), with the served crop aligned on keypoints
@@ -20,7 +20,7 @@ keypoints, as serving does) cut from it. Each source gives three clips of the sa
 The temporal detector's label is "temporal inconsistency", not "manipulated". A smooth fake is
 still a fake, but nothing in it flickers; labelling it 0 makes the model learn the flicker rather
 than the blend, which the frame detectors (frame_cnn, hybrid_vit) already see, and fusion
-(`models.fusion`) adds the two kinds of evidence. A clip's label is the largest of its valid
+(`models.serving.fusion`) adds the two kinds of evidence. A clip's label is the largest of its valid
 frames' labels, so a clip cut short before its flicker starts is labelled 0. All three clips of a
 source get the same web damage (drawn once per source: a video is compressed as a whole).
 """
@@ -37,7 +37,7 @@ from models.faces.align import (CROP_SIZE, alignment_matrix, keypoints_from_intr
                                 transform_points)
 from models.synth.temporal import (ClipDegrade, flicker_sequence, render, sample_flicker, sample_params,
                                    smooth_sequence, swap_source)
-from models.temporal_signals import N_SIGNALS, frame_signals
+from models.serving.temporal_signals import N_SIGNALS, frame_signals
 
 WORK_RATIO = 288 / 224  # work crops: the served crop's scale with a margin, so slips stay inside
 CLIP_KINDS = ("real", "smooth", "flicker")
@@ -179,7 +179,7 @@ def video_frames_source(images: Sequence[np.ndarray], keypoints: np.ndarray, nam
 def video_sources(path: Path, face_detector, n_clips: int, length: int, min_length: int = 4,
                   size: int = CROP_SIZE) -> list[ClipSource]:
     """ClipSources from `n_clips` runs of `length` consecutive frames of a real video (tracks from its first frame)."""
-    from models.frames import sample_clips
+    from models.serving.frames import sample_clips
 
     sources = []
     for number, run in enumerate(sample_clips(path, n_clips, length, max_side=1280)):

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from models import metrics
-from models.calibration import Calibration, choose_bands
-from models.export import pooled, split_halves
-from models.pseudo_fakes import FAMILIES
-from models.weights_manifest import read_manifest
+from models.detectors.calibration import Calibration
+from models.detectors.weights_manifest import read_manifest
+from models.evaluation import metrics
+from models.training.calibration import choose_bands, fit_calibration
+from models.training.export import pooled, split_halves
+from models.training.pseudo_fakes import FAMILIES
 
 # The pseudo-fake mix of each variant (shares of the fake half of a batch).
 VARIANTS = {
@@ -34,8 +35,8 @@ def trained_families(mix: dict) -> tuple[str, ...]:
 def held_out_sets(config: dict, faces) -> dict:
     """Every family's fixed pairs on `faces` at the served size, plus `tight`, as the trainer makes
     them for its final validation (same seed): {name: (images uint8, labels)}."""
-    from models.data import tight_validation, validation_arrays
-    from models.trainer import bank_path
+    from models.training.data import tight_validation, validation_arrays
+    from models.training.trainer import bank_path
 
     n = len(faces.images)
     banks = [np.load(bank_path(config["autoencoder_dir"], kind, "val", n), mmap_mode="r")
@@ -48,7 +49,7 @@ def held_out_sets(config: dict, faces) -> dict:
 
 def raw_scores(model, sets: dict) -> dict:
     """{set: (raw sigmoid scores, labels)} for one model."""
-    from models.trainer import predict_batched
+    from models.training.export import predict_batched
 
     return {name: (predict_batched(model, images), labels) for name, (images, labels) in sets.items()}
 
@@ -61,7 +62,7 @@ def measure(scores: dict, served: dict | None = None) -> dict:
     if served:
         calibration, bands = Calibration.from_dict(served["calibration"]), served["bands"]
     else:
-        calibration = Calibration.fit(raw_c, labels_c)
+        calibration = fit_calibration(raw_c, labels_c)
         cal_c = calibration.apply(raw_c)
         bands = choose_bands(cal_c[labels_c == 0], cal_c[labels_c == 1])
     threshold = bands["fake_from"]
@@ -75,7 +76,7 @@ def own_calibration(scores: dict, families: tuple[str, ...]) -> Calibration:
     """A specialist's calibration, fitted on the calibration half of the families it trained on."""
     calib, _ = split_halves({f: scores[f] for f in families})
     raw, labels = pooled({f: s for f, (s, _) in calib.items()}, {f: y for f, (_, y) in calib.items()})
-    return Calibration.fit(raw, labels)
+    return fit_calibration(raw, labels)
 
 
 def pair_scores(members: list[tuple[dict, Calibration]]) -> dict:
@@ -95,9 +96,9 @@ def training_record(run_dir: Path) -> dict:
 def ablation_report(config: dict, run_dirs: dict, reference: Path | None = None, faces=None) -> dict:
     """Every finished variant (and each pair of specialists, and the `reference` weights they start from),
     measured alike on the held-out pairs of `faces` (default: all AAF val faces)."""
-    from models.checkpoints import load_checkpoint
     from models.detectors.frame_cnn import build_frame_cnn
-    from models.train import load_faces
+    from models.training.checkpoints import load_checkpoint
+    from models.training.train import load_faces
 
     if faces is None:
         _, faces = load_faces(config, Path(config["run_dir"]).parent / "cache")
@@ -143,10 +144,10 @@ IDENTITY = {"a": 1.0, "b": 0.0}
 def served_report(config: dict, names: list[str], weights_dir: Path, faces=None) -> dict:
     """The shipped frame detectors on the held-out pairs as served: each alone with its own
     calibration and bands, and together (the highest calibrated score) under the set's bands."""
-    from models import registry
+    from models.detectors import registry
     from models.detectors.frame_cnn import build_frame_cnn
-    from models.frame_score import frame_bands
-    from models.train import load_faces
+    from models.serving.frame_score import frame_bands
+    from models.training.train import load_faces
 
     if faces is None:
         _, faces = load_faces(config, Path(config["run_dir"]).parent / "cache")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models import metrics
+from models.evaluation import metrics
 
 
 def by_ratio(scores: np.ndarray, ratios: np.ndarray) -> dict:
@@ -20,8 +20,8 @@ def by_ratio(scores: np.ndarray, ratios: np.ndarray) -> dict:
 
 def blend_difficulty(model, faces, size: int, seed: int, families=("blend", "swap")) -> dict:
     """{family: {"web damage" | "no damage": by_ratio rows}} on the fixed validation pairs of `faces`."""
-    from models.data import fixed_pairs_with_details
-    from models.trainer import predict_batched
+    from models.training.data import fixed_pairs_with_details
+    from models.training.export import predict_batched
 
     out = {}
     for family in families:

@@ -1,7 +1,7 @@
 """Trains the temporal detector: a bank of clip features first, then the sequence model, checkpointed.
 
 1. Bank: real clips from the training videos and from AAF stills moved by a smooth camera, each
-   with its smooth-fake and flickering-fake twins (`models.temporal_data`), every frame embedded by
+   with its smooth-fake and flickering-fake twins (`models.training.temporal_data`), every frame embedded by
    the frozen frame CNN (`frame_cnn_weights`) beside the measured signals. Written in shards
    (one per video, one per `shard_stills` stills) under RUN_DIR/bank, so an interrupted bank
    resumes at the next missing shard. Validation uses held-out videos and the AAF val split.
@@ -10,7 +10,7 @@
    + `frame_loss_weight` x masked per-frame cross-entropy. Checkpoint (model with optimizer state,
    step) every `checkpoint_every` steps; a rerun resumes from it.
 3. Finish: calibration and score bands on half the validation sources, metrics on the other half,
-   the fusion method chosen on validation (`models.fusion.choose_fusion`), export of both .tflite
+   the fusion method chosen on validation (`models.training.fusion_fit.choose_fusion`), export of both .tflite
    files and the manifest entry.
 """
 from __future__ import annotations
@@ -22,12 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from models import metrics
-from models.calibration import Calibration, choose_bands
-from models.checkpoints import load_checkpoint, save_checkpoint
-from models.temporal_data import CLIP_KINDS, ClipBank, Donors, bank_of, source_clips, still_source, video_sources
-from models.train_config import portable, resolve
-from models.trainer import lr_at
+from models.detectors.calibration import Calibration
+from models.evaluation import metrics
+from models.training.calibration import choose_bands, fit_calibration
+from models.training.checkpoints import load_checkpoint, save_checkpoint
+from models.training.temporal_data import CLIP_KINDS, ClipBank, Donors, bank_of, source_clips, still_source, video_sources
+from models.training.train_config import portable, resolve
+from models.training.trainer import lr_at
 
 SPLITS = ("train", "val")
 # Config keys that decide the bank's contents: a bank on disk built with other values is refused.
@@ -55,9 +56,9 @@ class Embedder:
 
     def __init__(self, weights_path: Path | None, tflite_path: Path, size: int = 224):
         from models.detectors.frame_cnn import build_frame_cnn
+        from models.detectors.litert_runner import TFLiteRunner
         from models.detectors.temporal import frame_embedder
-        from models.export import to_tflite
-        from models.litert_runner import TFLiteRunner
+        from models.training.export import to_tflite
 
         self.cnn = build_frame_cnn(None, weights=weights_path)
         self.model = frame_embedder(self.cnn)
@@ -115,7 +116,7 @@ class TemporalTrainer:
 
     def jobs(self, split: str) -> list[tuple[str, object]]:
         """Bank shards of a split: ("video", path) per video, ("stills", rows) per `shard_stills` stills."""
-        from models.dataset_index import read_aaf_index
+        from models.training.dataset_index import read_aaf_index
 
         root = Path(self.config["data_root"])
         held_out = set(self.config.get("val_videos", []))
@@ -130,7 +131,7 @@ class TemporalTrainer:
 
     def donors(self, split: str) -> Donors | None:
         """Swap donors: the first `donors[split]` stills of the split (never used as sources)."""
-        from models.dataset_index import read_aaf_index
+        from models.training.dataset_index import read_aaf_index
 
         count = self.config["donors"][split]
         if count <= 0:
@@ -161,7 +162,7 @@ class TemporalTrainer:
 
     def check_bank_settings(self) -> None:
         """Record the settings the bank is built with; refuse a bank on disk built with other ones."""
-        from models.weights_manifest import sha256_file
+        from models.detectors.weights_manifest import sha256_file
 
         weights = self.weights_path()
         settings = {key: self.config.get(key) for key in BANK_KEYS}
@@ -294,11 +295,11 @@ class TemporalTrainer:
 
     def finish(self, model, val_bank: ClipBank) -> dict:
         """Calibrate on half the validation sources, measure on the other half, choose fusion, export."""
-        from models.fusion import choose_fusion
+        from models.training.fusion_fit import choose_fusion
 
         raw = predict_bank(model, val_bank)
         calib = val_bank.groups % 2 == 0
-        calibration = Calibration.fit(raw[calib], val_bank.labels[calib])
+        calibration = fit_calibration(raw[calib], val_bank.labels[calib])
         scores = calibration.apply(raw)
         bands = choose_bands(scores[calib & (val_bank.labels == 0)], scores[calib & (val_bank.labels == 1)])
         held = subset(val_bank, ~calib)
@@ -311,7 +312,7 @@ class TemporalTrainer:
         report = {"calibration": calibration.to_dict(), "bands": bands, "validation": validation,
                   "fusion": fusion.to_dict(), "fusion_validation": fusion_table,
                   "parameters": int(model.count_params())}
-        from models.weights_manifest import WEIGHTS_DIR
+        from models.detectors.weights_manifest import WEIGHTS_DIR
 
         out_dir = WEIGHTS_DIR if self.config.get("export", True) else self.run_dir / "export"
         write_temporal_files(model, self.embedder().tflite_path, self.config, report, out_dir, self.weights_path())
@@ -319,7 +320,7 @@ class TemporalTrainer:
 
     def frame_calibration(self) -> Calibration:
         """The frame CNN's shipped calibration (identity when its manifest entry is absent)."""
-        from models.weights_manifest import read_manifest
+        from models.detectors.weights_manifest import read_manifest
 
         path = self.weights_path()
         entry = read_manifest(path.parent).get("frame_cnn") if path is not None else None
@@ -363,7 +364,7 @@ def validate(model, bank: ClipBank) -> dict:
 
 def frame_evidence(embedder: Embedder, bank: ClipBank, calibration: Calibration) -> np.ndarray:
     """Per clip: the top-half mean of the frame CNN's calibrated scores of its valid frames."""
-    from models.aggregate import robust_mean
+    from models.serving.aggregate import robust_mean
 
     dim = embedder.dim
     out = np.zeros(len(bank.labels))
@@ -377,9 +378,9 @@ def frame_evidence(embedder: Embedder, bank: ClipBank, calibration: Calibration)
 def write_temporal_files(model, features_tflite: Path, config: dict, report: dict, out_dir: Path,
                          frame_weights: Path | None) -> None:
     """Both .tflite files (the features one as the bank used it), Keras weights, config and manifest entry."""
-    from models.export import save_weights_only
-    from models.temporal_signals import SIGNAL_NAMES
-    from models.weights_manifest import sha256_file, write_entry
+    from models.detectors.weights_manifest import sha256_file, write_entry
+    from models.serving.temporal_signals import SIGNAL_NAMES
+    from models.training.export import save_weights_only
 
     out_dir.mkdir(parents=True, exist_ok=True)
     sequence_path, features_path = out_dir / "temporal.tflite", out_dir / "temporal_features.tflite"
@@ -396,7 +397,7 @@ def write_temporal_files(model, features_tflite: Path, config: dict, report: dic
         "keras_weights": "temporal.weights.h5", "keras_weights_sha256": sha256_file(out_dir / "temporal.weights.h5"),
         "frame_cnn_weights_sha256": sha256_file(frame_weights) if frame_weights else None,
         "max_frames": int(config["clip_frames"]), "signals": list(SIGNAL_NAMES),
-        "score": "probability that the clip flickers (smooth fakes are labelled 0; see models/temporal_data.py)",
+        "score": "probability that the clip flickers (smooth fakes are labelled 0; see models/training/temporal_data.py)",
         "calibration": report["calibration"], "bands": report["bands"],
         "input_size": int(config.get("crop_size", 224)),
         "parameters": report["parameters"], "validation": report["validation"],

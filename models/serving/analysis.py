@@ -10,8 +10,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from models.aggregate import FaceObservation, distinct_faces, is_too_small
 from models.faces.align import CROP_SIZE, align_face
+from models.serving.aggregate import FaceObservation, distinct_faces, is_too_small
 
 Progress = Callable[[int, int], None]
 

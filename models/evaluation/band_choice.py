@@ -6,15 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from models.calibration import strictest_bands
-from models.export import frame_version
-from models.frame_score import partners_key
-from models.weights_manifest import WEIGHTS_DIR, read_manifest, write_entry
+from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest, write_entry
+from models.serving.frame_score import partners_key
+from models.training.calibration import strictest_bands
+from models.training.export import frame_version
 
 
 def real_image_scores(paths: list[Path], face_detector, detectors, bands, min_face_px: int = 64) -> dict:
     """Each real image's score as the companion makes it; files without a scored face are counted apart."""
-    from models.evaluate import run_all
+    from models.evaluation.evaluate import run_all
 
     items = [(Path(p), 0, "real", "image") for p in paths]
     rows = run_all(items, face_detector, detectors, bands, min_face_px, 1, log=lambda *_: None)
@@ -40,7 +40,7 @@ def write_bands(name: str, bands: dict, chosen_on: dict, weights_dir: Path | Non
 def write_partner_bands(name: str, partners: dict, bands: dict, chosen_on: dict,
                         weights_dir: Path | None = None) -> str:
     """Store the bands of `name` together with `partners` ({name: version}) in `name`'s entry
-    (`models.frame_score`), with its new version; returns the version."""
+    (`models.serving.frame_score`), with its new version; returns the version."""
     folder = Path(weights_dir or WEIGHTS_DIR)
     bands_with = dict(read_manifest(folder)[name].get("bands_with", {}))
     bands_with[partners_key(partners)] = {"versions": dict(partners), "rule": "max", "bands": bands,

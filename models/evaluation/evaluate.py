@@ -1,7 +1,7 @@
 """`unmask evaluate DIR`: score DIR/real/** and DIR/fake/** the way the companion does; report metrics.
 
 Each file is decoded (images whole, videos as evenly spaced frames), its faces found, aligned and
-scored by the detectors in one batch, and aggregated (models.analysis, models.aggregate: the code the
+scored by the detectors in one batch, and aggregated (models.serving.analysis, models.serving.aggregate: the code the
 companion runs). Frame level: every analysed frame with a scored face (an image is one frame),
 scored by its highest face. Video level: each video's aggregated score. Sources are the first
 folder under real/ or fake/ (files directly inside count as "real" / "fake").
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models import metrics
-from models.aggregate import FrameRef, aggregate
-from models.analysis import find_faces, observations, score_crops
+from models.evaluation import metrics
+from models.serving.aggregate import FrameRef, aggregate
+from models.serving.analysis import find_faces, observations, score_crops
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"}
@@ -54,8 +54,8 @@ def collect(folder: Path) -> list[tuple[Path, int, str, str]]:
 
 def decode(path: Path, kind: str, frames_per_video: int):
     """Frame references, RGB frames and per-frame scales for one file."""
-    from models.frames import sample_frames
-    from models.imageio_safe import decode_image
+    from models.serving.frames import sample_frames
+    from models.serving.imageio_safe import decode_image
 
     if kind == "image":
         return [FrameRef(0, 0.0)], [decode_image(path)], None
@@ -167,10 +167,10 @@ def plot_roc(rows: list[Scored], path: Path) -> None:
 
 def load_scoring(weights_dir: Path | None, detector_names: list[str]):
     """The face detector, the detectors and the bands of the frame detectors' combined score."""
-    from models import registry
-    from models.detector import ClipDetector
+    from models.detectors import registry
+    from models.detectors.detector import ClipDetector
     from models.faces.detect import FaceDetector
-    from models.frame_score import frame_bands
+    from models.serving.frame_score import frame_bands
 
     detectors = [registry.create(name, weights_dir=weights_dir) for name in detector_names]
     return FaceDetector(), detectors, frame_bands([d for d in detectors if not isinstance(d, ClipDetector)])
@@ -232,10 +232,10 @@ def _fmt(m: dict) -> str:
 SIDE_BY_SIDE_HELP = """
 Several detectors (--detectors frame_cnn,hybrid_vit,temporal): the report's top level is the frame
 detectors together (the highest per face under the bands chosen for the set, as the companion
-combines them: models.frame_score); `per_detector` has each
+combines them: models.serving.frame_score); `per_detector` has each
 detector alone (each frame detector at its own threshold; a clip detector on videos only, a video
 scored by its most suspect person's clip scores); with a clip detector, `fusion` has the fused
-person scores (models.fusion, the method shipped in the clip detector's manifest entry), video
+person scores (models.serving.fusion, the method shipped in the clip detector's manifest entry), video
 level. With a clip detector, videos are read as runs of --clip-frames consecutive frames
 (frames-per-video / clip-frames runs) for every detector, so all columns see the same frames.
 """
@@ -243,8 +243,8 @@ level. With a clip detector, videos are read as runs of --clip-frames consecutiv
 
 def is_clip_detector(name: str) -> bool:
     """True when `name` is a registered clip (temporal) detector."""
-    from models import registry
-    from models.detector import ClipDetector
+    from models.detectors import registry
+    from models.detectors.detector import ClipDetector
 
     registry.names()
     return issubclass(registry.DETECTORS.get(name, object), ClipDetector)
@@ -252,7 +252,7 @@ def is_clip_detector(name: str) -> bool:
 
 def decode_runs(path: Path, frames_per_video: int, clip_frames: int):
     """Frame references, RGB frames and the run of each frame, from runs of consecutive frames."""
-    from models.frames import sample_clips
+    from models.serving.frames import sample_clips
 
     runs = sample_clips(path, max(1, frames_per_video // clip_frames), clip_frames, max_side=2560, distinct=True)
     frames = [(number, f) for number, run in enumerate(runs) for f in run]
@@ -274,12 +274,12 @@ class FileFaces:
     found: list
     scores: dict
     observations: list
-    temporal: object = None  # models.clip_analysis.TemporalEvidence for a video read with a clip detector
+    temporal: object = None  # models.serving.clip_analysis.TemporalEvidence for a video read with a clip detector
 
 
 def read_file_faces(path: Path, kind: str, face_detector, frame_detectors, clip_detector, options) -> FileFaces:
     """Decode (a video as runs of frames when there is a clip detector), find faces, score them."""
-    from models.clip_analysis import temporal_evidence
+    from models.serving.clip_analysis import temporal_evidence
 
     runs_of_frame = None
     if clip_detector is not None and kind == "video":
@@ -335,7 +335,7 @@ def run_all_side_by_side(items, face_detector, frame_detectors, clip_detector, b
 
 def main_side_by_side(args, items) -> int:
     """`unmask evaluate` with several detectors: each alone, together, and fused with a clip detector."""
-    from models.detector import ClipDetector
+    from models.detectors.detector import ClipDetector
 
     face_detector, detectors, bands = load_scoring(args.weights_dir, args.detectors.split(","))
     frame_detectors = [d for d in detectors if not isinstance(d, ClipDetector)]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.dataset_index import cached_aaf_faces
-from models.train_config import load_config
+from models.training.dataset_index import cached_aaf_faces
+from models.training.train_config import load_config
 
 
 class RunLog:
@@ -35,7 +35,7 @@ def load_faces(config: dict, cache_dir: Path):
 
 
 # Trainers other than the frame Trainer, by the config's `trainer` key (absent: "frames").
-TRAINERS = {"temporal": "models.temporal_trainer"}
+TRAINERS = {"temporal": "models.training.temporal_trainer"}
 
 
 def train_with_own_data(config: dict, log) -> dict:
@@ -50,7 +50,7 @@ def train_with_own_data(config: dict, log) -> dict:
 
 def train_from_config(config: dict, faces_train, faces_val, log) -> dict:
     """Train the configured detector; returns the final report."""
-    from models.trainer import Trainer
+    from models.training.trainer import Trainer
 
     trainer = Trainer(config, faces_train, faces_val, log)
     return trainer.run()

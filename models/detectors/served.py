@@ -5,11 +5,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models.calibration import Calibration
-from models.detector import Detector, ScoreBands
+from models.detectors.calibration import Calibration
+from models.detectors.detector import Detector, ScoreBands
+from models.detectors.litert_runner import TFLiteRunner
+from models.detectors.weights_manifest import verified_entry
 from models.faces.align import CROP_SIZE, resize_crops, to_model_input
-from models.litert_runner import TFLiteRunner
-from models.weights_manifest import verified_entry
 
 
 class ServedDetector(Detector):

@@ -1,11 +1,11 @@
 """People's runs of consecutive frames -> temporal clip scores -> fused person scores.
 
-Used when a video is sampled as short runs of consecutive frames (`models.frames.sample_clips`)
+Used when a video is sampled as short runs of consecutive frames (`models.serving.frames.sample_clips`)
 rather than spread-out frames: faces are found and grouped into people as usual
-(`models.analysis.find_faces`, `models.aggregate.group_faces`); each person's faces in consecutive
+(`models.serving.analysis.find_faces`, `models.serving.aggregate.group_faces`); each person's faces in consecutive
 frames of one run form a track, cut into clips of at most the clip detector's `max_frames`; all
 clips of the media are scored in one batched call; each person's frame scores and clip scores are
-fused (`models.fusion`). `temporal_evidence` does all of it for one media; `models.aggregate`
+fused (`models.serving.fusion`). `temporal_evidence` does all of it for one media; `models.serving.aggregate`
 turns the evidence into fused person scores, the temporal detector's score and its curve.
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Sequence
 
 import numpy as np
 
-from models.aggregate import FaceObservation, group_faces, robust_mean
-from models.analysis import UnusableScores
-from models.fusion import FusionConfig, fuse_person
+from models.serving.aggregate import FaceObservation, group_faces, robust_mean
+from models.serving.analysis import UnusableScores
+from models.serving.fusion import FusionConfig, fuse_person
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def _pieces(track: list[int], min_frames: int, max_frames: int) -> list[list[int
 
 def score_runs(clip_detector, crops: np.ndarray, found: Sequence[dict], runs: Sequence[tuple[int, list[int]]]):
     """ClipScores of every run in one batched call (runs padded to the longest, masked)."""
-    from models.detector import ClipScores
+    from models.detectors.detector import ClipScores
 
     if not runs:
         return ClipScores(np.zeros((0,), np.float32), np.zeros((0, 0), np.float32))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.pseudo_fakes import LABEL_FAKE, LABEL_REAL, Mix, make_pair
+from models.training.pseudo_fakes import LABEL_FAKE, LABEL_REAL, Mix, make_pair
 
 
 def easy_schedule(step: int, easy_steps: int) -> float:

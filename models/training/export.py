@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from models import metrics
-from models.calibration import Calibration, choose_bands
-from models.train_config import portable
-from models.weights_manifest import WEIGHTS_DIR, sha256_file, write_entry
+from models.detectors.weights_manifest import WEIGHTS_DIR, sha256_file, write_entry
+from models.evaluation import metrics
+from models.training.calibration import choose_bands, fit_calibration
+from models.training.train_config import portable
 
 
 def split_halves(val_sets: dict) -> tuple[dict, dict]:
@@ -29,6 +29,15 @@ def pooled(scores: dict, labels: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(list(scores.values())), np.concatenate(list(labels.values()))
 
 
+def predict_batched(model, images: np.ndarray, batch: int = 64) -> np.ndarray:
+    """Raw sigmoid outputs for uint8 images, in batches (one compiled call per batch)."""
+    out = []
+    for start in range(0, len(images), batch):
+        x = images[start:start + batch].astype(np.float32) / 127.5 - 1
+        out.append(model(x, training=False).numpy().reshape(-1))
+    return np.concatenate(out)
+
+
 def to_tflite(model, size: int = 224) -> bytes:
     """The model as a .tflite flatbuffer with a dynamic batch dimension."""
     import tensorflow as tf
@@ -43,13 +52,11 @@ def to_tflite(model, size: int = 224) -> bytes:
 
 def export_detector(model, config: dict, val_sets: dict, run_dir: Path, log, write_weights: bool = True) -> dict:
     """Calibrate, choose bands, measure on the held-out half, write weights and manifest entry."""
-    from models.trainer import predict_batched
-
     calib, held = split_halves(val_sets)
     raw_c = {f: predict_batched(model, x) for f, (x, _) in calib.items()}
     raw_h = {f: predict_batched(model, x) for f, (x, _) in held.items()}
     scores_c, labels_c = pooled(raw_c, {f: y for f, (_, y) in calib.items()})
-    calibration = Calibration.fit(scores_c, labels_c)
+    calibration = fit_calibration(scores_c, labels_c)
     cal_c = calibration.apply(scores_c)
     bands = choose_bands(cal_c[labels_c == 0], cal_c[labels_c == 1])
     results = {f: metrics.summary(calibration.apply(raw_h[f]), held[f][1], bands["fake_from"]) for f in held}

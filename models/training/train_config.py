@@ -5,8 +5,8 @@ import os
 import tomllib
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / "models" / "configs"
 
 
 def config_path(name_or_path: str) -> Path:

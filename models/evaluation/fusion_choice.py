@@ -2,18 +2,18 @@
 
 Each video is read as the companion reads it (runs of consecutive frames); each person's frame
 evidence (the frame detectors as served) and temporal evidence (the temporal detector) are
-collected, `models.fusion.choose_fusion` picks the rule and its bands, and `write_fusion` stores
+collected, `models.training.fusion_fit.choose_fusion` picks the rule and its bands, and `write_fusion` stores
 them in the temporal detector's manifest entry with the version they make.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from models.aggregate import aggregate
-from models.evaluate import read_file_faces
-from models.frame_score import frame_bands
-from models.temporal_trainer import temporal_version
-from models.weights_manifest import read_manifest, write_entry
+from models.detectors.weights_manifest import read_manifest, write_entry
+from models.evaluation.evaluate import read_file_faces
+from models.serving.aggregate import aggregate
+from models.serving.frame_score import frame_bands
+from models.training.temporal_trainer import temporal_version
 
 
 def people_evidence(path: Path, face_detector, frame_detectors, clip_detector, options) -> list[tuple[float, float]]:

@@ -14,7 +14,7 @@ import logging
 from functools import lru_cache
 from typing import Mapping, Sequence
 
-from models.detector import ScoreBands
+from models.detectors.detector import ScoreBands
 
 log = logging.getLogger(__name__)
 

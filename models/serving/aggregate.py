@@ -2,7 +2,7 @@
 
 How scores are combined:
 - a face's score is the highest of the frame detectors' calibrated probabilities for its crop
-  (`models.frame_score.combine`: a specialist's alarm is not averaged away);
+  (`models.serving.frame_score.combine`: a specialist's alarm is not averaged away);
 - faces are grouped across the sampled frames into people (tracks) by box overlap and centre
   distance (from the last box, or from a constant-velocity guess of where a moving face will be),
   allowing more movement the more seconds lie between two sampled frames;
@@ -16,8 +16,8 @@ How scores are combined:
 - faces whose box is smaller than `min_face_px` on its shorter side are reported with
   `too_small: true` and never scored; with no scored face the verdict is `no_face`;
 - with temporal evidence (a video read as runs of consecutive frames and a clip detector,
-  `models.clip_analysis.TemporalEvidence`), a person's score is their frame score fused with their
-  clip scores (`models.fusion`), each face also reports its frame and temporal evidence, the
+  `models.serving.clip_analysis.TemporalEvidence`), a person's score is their frame score fused with their
+  clip scores (`models.serving.fusion`), each face also reports its frame and temporal evidence, the
   detectors list the clip detector's score, and the timeline gets the per-frame inconsistency curve.
 """
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from models.detector import ScoreBands
-from models.frame_score import combine
+from models.detectors.detector import ScoreBands
+from models.serving.frame_score import combine
 
 NO_FACE = "no_face"
 
@@ -240,7 +240,7 @@ def aggregate(frames: Sequence[FrameRef], observations: Sequence[FaceObservation
               bands: ScoreBands, detectors: Sequence[str], *, timeline: bool, temporal=None) -> dict:
     """The result's verdict, score, faces (people), per-detector scores and, when `timeline`, frames.
 
-    `temporal` (a models.clip_analysis.TemporalEvidence or None) fuses clip evidence into each
+    `temporal` (a models.serving.clip_analysis.TemporalEvidence or None) fuses clip evidence into each
     person's score; `bands` must then be the fused score's bands.
     """
     groups = temporal.people if temporal else group_faces(observations, [f.timestamp for f in frames])

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from models import metrics
-from models.checkpoints import load_checkpoint, save_checkpoint
-from models.data import pair_dataset, tight_validation, validation_arrays
-from models.pseudo_fakes import Mix
-from models.registry import DETECTORS, names
-from models.train_config import portable
+from models.detectors.registry import DETECTORS, names
+from models.evaluation import metrics
+from models.training.checkpoints import load_checkpoint, save_checkpoint
+from models.training.data import pair_dataset, tight_validation, validation_arrays
+from models.training.export import export_detector, predict_batched
+from models.training.pseudo_fakes import Mix
+from models.training.train_config import portable
 
 
 def lr_at(step: int, base: float, warmup: int, total: int) -> float:
@@ -168,8 +169,6 @@ class Trainer:
 
     def finish(self, model, val_banks, families) -> dict:
         """Full validation at the served size, calibration, thresholds, export and a report."""
-        from models.export import export_detector
-
         size = self.config.get("serve_size", 224)
         val_sets = self.validation_sets(self.val_faces, val_banks, size, families)
         report = export_detector(model, self.config, val_sets, self.run_dir, self.log,
@@ -188,15 +187,6 @@ def subset(faces, limit):
     if not limit or limit >= len(faces.images):
         return faces
     return type(faces)(faces.images[:limit], faces.landmarks[:limit], faces.ids[:limit])
-
-
-def predict_batched(model, images: np.ndarray, batch: int = 64) -> np.ndarray:
-    """Raw sigmoid outputs for uint8 images, in batches (one compiled call per batch)."""
-    out = []
-    for start in range(0, len(images), batch):
-        x = images[start:start + batch].astype(np.float32) / 127.5 - 1
-        out.append(model(x, training=False).numpy().reshape(-1))
-    return np.concatenate(out)
 
 
 def learning_rate_callback(model, base: float, warmup: int, total: int, start: int):
