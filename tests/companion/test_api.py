@@ -144,12 +144,13 @@ def test_health_with_loaded_model(model_server):
     ([], "invalid_request"),
     ({"url": "https://a.example/x.jpg", "page_url": "https://a.example/v"}, "invalid_request"),
     ({"url": "https://a.example/x.jpg", "extra": 1}, "invalid_request"),
-    ({"url": "ftp://a.example/x.jpg"}, "invalid_request"),
-    ({"url": "/relative.jpg"}, "invalid_request"),
-    ({"url": "https:///nohost"}, "invalid_request"),
-    ({"url": "https://a.example/has space.jpg"}, "invalid_request"),
+    ({"url": "ftp://a.example/x.jpg"}, "unsupported_scheme"),
+    ({"url": "file:///etc/passwd"}, "unsupported_scheme"),
+    ({"url": "/relative.jpg"}, "bad_url"),
+    ({"url": "https:///nohost"}, "bad_url"),
+    ({"url": "https://a.example/has space.jpg"}, "bad_url"),
     ({"url": 5}, "invalid_request"),
-    ({"page_url": "javascript:alert(1)"}, "invalid_request"),
+    ({"page_url": "javascript:alert(1)"}, "unsupported_scheme"),
     ({"frames": []}, "invalid_request"),
     ({"frames": "x"}, "invalid_request"),
     ({"frames": [{"data": "!!!not base64", "timestamp": 0}]}, "invalid_request"),
@@ -185,7 +186,7 @@ def test_upload_shapes(live_server):
     wrong_field = _post(live_server, files={"upload": ("a.jpg", _jpeg())})
     assert wrong_field.status_code == 400 and _error_code(wrong_field) == "invalid_request"
     empty = _post(live_server, files={"file": ("a.jpg", b"")})
-    assert empty.status_code == 400 and _error_code(empty) == "invalid_request"
+    assert empty.status_code == 415 and _error_code(empty) == "empty_media"
     text = _post(live_server, files={"file": ("notes.txt", b"just some words, no picture here" * 10)})
     assert text.status_code == 415 and _error_code(text) == "not_media"
     _assert_no_job_files(live_server)
@@ -317,7 +318,9 @@ def test_cached_results_for_frames_upload_and_url(model_server, held_http_server
     assert cached.status_code == 200
     answer = cached.json()
     assert answer["status"] == "done" and answer["cached"] and answer["id"] != original
-    assert answer["result"] == DONE_RESULT and answer["source"] == {"type": "frames", "count": 2}
+    original_time = server.app.extensions["unmask"].store.get(original)["created_at"]
+    assert answer["result"] == {"checked_at": original_time, **DONE_RESULT}  # when the result was computed
+    assert answer["source"] == {"type": "frames", "count": 2}
 
     image = _jpeg(7)
     _seed(server, url="https://example.com/upload-original.jpg", sha256=hashlib.sha256(image).hexdigest(),
@@ -328,7 +331,7 @@ def test_cached_results_for_frames_upload_and_url(model_server, held_http_server
     url = held_http_server.base_url + "/seen-before.jpg"
     _seed(server, url=url, sha256="c" * 64, version=version)
     by_url = _post(server, json={"url": url})
-    assert by_url.status_code == 200 and by_url.json()["result"] == DONE_RESULT
+    assert by_url.status_code == 200 and by_url.json()["result"]["verdict"] == DONE_RESULT["verdict"]
     assert not held_http_server.arrived.acquire(timeout=0.2)  # answered without fetching again
 
     other_model = _seed(server, url="https://example.com/old-model.jpg", sha256="d" * 64, version="frame_cnn@old")
@@ -388,7 +391,8 @@ def test_upload_and_frames_jobs_finish_with_results(model_server):
     assert len(result["faces"]) >= 1 and done["progress"] == {"fraction": 1.0, "stage": "done"}
     assert done["model_version"] == _version(server)
     again = _post(server, files={"file": ("copy.jpg", image)})
-    assert again.status_code == 200 and again.json()["result"] == result and again.json()["cached"]
+    assert again.status_code == 200 and again.json()["cached"]
+    assert again.json()["result"] == {"checked_at": done["created_at"], **result}
     _assert_no_job_files(server)
 
     frames = {"frames": [{"data": base64.b64encode(image).decode(), "timestamp": t} for t in (0.0, 0.5)]}

@@ -43,7 +43,7 @@ async function deliver(sub, update, source) {
     } catch {
       // the tab navigated away or closed; its badge is gone
     }
-    await verdicts.record(sub.tabId, sub.mediaKey, update, { label: labelOf(source), sourceType: source.type });
+    await verdicts.record(sub.tabId, sub.mediaKey, update, { label: labelOf(source), sourceType: source.type, frameId: sub.frameId ?? 0 });
   }
 }
 

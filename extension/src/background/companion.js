@@ -53,6 +53,9 @@ export const ERROR_KEYS = Object.freeze({
   interrupted: "errorInterrupted",
   not_found: "errorGone",
   not_done: "errorNotDone",
+  frames_too_large: "errorTooLarge",
+  database_unusable: "errorCompanionBroken",
+  token_unavailable: "errorCompanionBroken",
 });
 
 const DEFAULT_TIMEOUT_MS = 15000;
@@ -197,7 +200,9 @@ export function createClient({ getConfig, fetchImpl = globalThis.fetch.bind(glob
       return request("/v1/analyses", { method: "POST", body: form, timeoutMs: UPLOAD_TIMEOUT_MS });
     },
     getAnalysis: (id) => request(`/v1/analyses/${encodeURIComponent(id)}`),
-    feedback: (id, label) => request(`/v1/analyses/${encodeURIComponent(id)}/feedback`, { method: "POST", json: { label } }),
+    feedback: (id, label, note = "") => request(`/v1/analyses/${encodeURIComponent(id)}/feedback`, { method: "POST", json: note ? { label, note } : { label } }),
+    /** The report of an analysis: self-contained HTML, or JSON text. */
+    report: (id, format = "html") => request(`/v1/analyses/${encodeURIComponent(id)}/report?format=${format === "json" ? "json" : "html"}`, { as: "text" }),
     feedbackCsv: () => request("/v1/feedback.csv", { as: "text" }),
   });
 }

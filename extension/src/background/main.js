@@ -13,6 +13,8 @@ import * as verdicts from "./verdicts.js";
 
 const { ext, messages: MSG, settings, findMedia } = globalThis.Unmask;
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const MAX_NOTE_CHARS = 2000;
+const ANALYSIS_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The companion's address and the pairing token, read from storage on every call. */
 async function companionConfig() {
@@ -107,6 +109,13 @@ const route = createRouter(
       },
     },
     [MSG.SEND_FEEDBACK]: { from: FROM.CONTENT, handle: (msg) => sendFeedback(msg) },
+    [MSG.OPEN_REPORT]: { from: FROM.CONTENT, handle: (msg) => openReport(msg) },
+    [MSG.COMPANION_UP]: { from: FROM.CONTENT, handle: () => client.health().then(() => true, () => false) },
+    [MSG.REVEAL_MEDIA]: {
+      from: FROM.PAGE,
+      handle: (msg) => ext.tabs.sendMessage(Number(msg.tabId), { type: MSG.SHOW_MEDIA, mediaKey: String(msg.mediaKey) }, Number(msg.frameId) || 0),
+    },
+    [MSG.GET_REPORT]: { from: FROM.PAGE, handle: async (msg) => ({ text: await client.report(analysisIdOf(msg), msg.format) }) },
     [MSG.PAGE_FEEDBACK]: { from: FROM.PAGE, handle: (msg) => sendFeedback(msg) },
     [MSG.GET_STATUS]: { from: FROM.PAGE, handle: () => companionStatus() },
     [MSG.PAIR]: { from: FROM.PAGE, handle: (msg) => pair(msg) },
@@ -117,10 +126,23 @@ const route = createRouter(
   { extensionId: ext.runtime.id(), extensionOrigin: ext.runtime.getURL("") },
 );
 
-/** Record "this looks wrong" for an analysis. */
-function sendFeedback({ analysisId, label }) {
+/** Record "this looks wrong" for an analysis (with the user's optional note); answers the analysis. */
+function sendFeedback({ analysisId, label, note }) {
   if (label !== "fake" && label !== "real") throw new CompanionError("invalid_request", "label must be fake or real");
-  return client.feedback(String(analysisId), label);
+  return client.feedback(analysisIdOf({ analysisId }), label, String(note ?? "").slice(0, MAX_NOTE_CHARS));
+}
+
+/** A message's analysis id, checked. */
+function analysisIdOf({ analysisId }) {
+  const id = String(analysisId ?? "");
+  if (!ANALYSIS_ID.test(id)) throw new CompanionError("invalid_request", "not an analysis id");
+  return id;
+}
+
+/** Open the report page of an analysis in a new tab. */
+async function openReport(msg) {
+  await ext.tabs.create({ url: ext.runtime.getURL(`src/report/report.html?id=${encodeURIComponent(analysisIdOf(msg))}`) });
+  return null;
 }
 
 ext.runtime.onMessage(route);

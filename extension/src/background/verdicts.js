@@ -30,6 +30,8 @@ export function itemFrom(update, base) {
     phase: update.phase,
     verdict: result?.verdict ?? null,
     score: result?.score ?? null,
+    bands: result?.bands ?? base.bands ?? null,
+    faces: Array.isArray(result?.faces) ? result.faces.length : base.faces ?? 0,
     analysisId: update.analysis?.id ?? base.analysisId ?? null,
     checkedAt: update.analysis?.created_at ?? base.checkedAt ?? null,
     errorKey: update.error?.key ?? null,
@@ -58,7 +60,7 @@ export async function clearTab(tabId, tabStillOpen = true) {
   if (tabStillOpen) await showCount(tabId, 0);
 }
 
-/** A tab's results, newest first. */
+/** A tab's results, newest first (the popup orders them: likely fakes first). */
 export async function list(tabId) {
   const values = await readSession({ [tabKey(tabId)]: {} });
   return Object.values(values[tabKey(tabId)]).sort((a, b) => b.updatedAt - a.updatedAt);

@@ -1,5 +1,6 @@
-// Check a file from this computer: it is read here, handed to the background, uploaded to the
-// companion (multipart `file`), and its result is shown with the same card as on web pages.
+// Check a file from this computer: chosen, dropped on the page or pasted; it is read here, handed to the
+// background, uploaded to the companion (multipart `file`), and its result is shown with the same card as
+// on web pages (with its report, and the corrections).
 import "../shared/ext.js";
 import "../shared/messages.js";
 import "../shared/format.js";
@@ -8,7 +9,7 @@ import "../ui/provenance-view.js";
 import "../ui/card.js";
 import { ask, localize, t } from "../ui/page.js";
 
-const { messages: MSG, badgeState, card } = globalThis.Unmask;
+const { ext, messages: MSG, badgeState, card } = globalThis.Unmask;
 const MAX_BYTES = 64 * 1024 * 1024;
 const $ = (id) => document.getElementById(id);
 
@@ -36,10 +37,23 @@ function show(state, media, file) {
     t,
     handlers: {
       onCheckAgain: () => check(file),
-      onFeedback: (analysisId, label) => ask({ type: MSG.PAGE_FEEDBACK, analysisId, label }),
+      onFeedback: async (analysisId, label, note) => {
+        const analysis = await ask({ type: MSG.PAGE_FEEDBACK, analysisId, label, note });
+        if (analysis?.feedback) show(badgeState.reduce(state, { type: "feedback", feedback: analysis.feedback }), media, file);
+        return analysis;
+      },
+      onReport: (analysisId) => ext.tabs.create({ url: ext.runtime.getURL(`src/report/report.html?id=${encodeURIComponent(analysisId)}`) }),
     },
   });
   $("result").replaceChildren(node);
+}
+
+/** The first file of a drop or a paste (an image copied from a page or an app arrives as a file). */
+function fileOf(transfer) {
+  const files = [...(transfer?.files ?? [])];
+  if (files.length) return files[0];
+  for (const item of transfer?.items ?? []) if (item.kind === "file") return item.getAsFile();
+  return null;
 }
 
 /** Upload one file and show its result. */
@@ -64,7 +78,29 @@ async function check(file) {
 }
 
 localize();
+const style = document.createElement("style");
+style.textContent = card.CSS;
+document.head.append(style);
 $("form").addEventListener("submit", (event) => {
   event.preventDefault();
   void check($("file").files[0]);
+});
+const drop = $("drop");
+for (const type of ["dragenter", "dragover"]) {
+  drop.addEventListener(type, (event) => {
+    event.preventDefault();
+    drop.classList.add("over");
+  });
+}
+for (const type of ["dragleave", "drop"]) drop.addEventListener(type, () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  const file = fileOf(event.dataTransfer);
+  if (file) void check(file);
+});
+document.addEventListener("paste", (event) => {
+  const file = fileOf(event.clipboardData);
+  if (!file) return;
+  event.preventDefault();
+  void check(file);
 });

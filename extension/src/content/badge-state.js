@@ -26,7 +26,8 @@
 
   /**
    * The next state after an event: {type: "capture", fraction} | {type: "progress", fraction, stage}
-   * | {type: "done", analysis} | {type: "error", error: {key, code, message}} | {type: "restart", manual}.
+   * | {type: "done", analysis} | {type: "error", error: {key, code, message}} | {type: "restart", manual}
+   * | {type: "feedback", feedback: {label, note, created_at}}.
    * Progress arriving after the end is ignored; a restart ("Check again") begins anew.
    */
   function reduce(state, event) {
@@ -41,6 +42,8 @@
         return finished ? current : { ...current, phase: "checking", fraction: clampFraction(event.fraction), stage: event.stage || current.stage };
       case "note":
         return { ...current, note: event.note };
+      case "feedback": // the user's correction, recorded by the companion
+        return current.phase === "done" ? { ...current, analysis: { ...current.analysis, feedback: event.feedback } } : current;
       case "done":
         if (!event.analysis?.result || !VERDICT_VIEWS[event.analysis.result.verdict]) {
           return { ...current, phase: "error", error: { key: "errorUnknown", code: "bad_result", message: "" } };

@@ -11,6 +11,12 @@
   const t = ext.i18n.t;
   const FRAME_COUNT = 16;
   const MAX_REMEMBERED = 300;
+  // "Not checked" reasons that go away by themselves: these badges are checked again once the companion answers.
+  const RETRYABLE = new Set(["errorOffline", "errorBusy", "errorTimeout", "errorInterrupted"]);
+  const RETRY_FIRST_MS = 3000;
+  const RETRY_MAX_MS = 30000;
+  let retryTimer = null;
+  let retryDelay = RETRY_FIRST_MS;
   let prefs = settings.normalize({});
   let lastContextMenu = null; // {x, y, pageX, pageY, elements, target}
   let localKeys = 0;
@@ -113,37 +119,82 @@
     try {
       await ext.runtime.sendMessage({ type: MSG.CHECK_MEDIA, mediaKey: key, source: sent, auto: !manual, force });
     } catch (error) {
-      overlay.apply(key, { type: "error", error: { key: error.key || "errorUnknown", code: error.code, message: error.message } });
+      onCheckUpdate({ mediaKey: key, update: { phase: "error", error: { key: error.key || "errorUnknown", code: error.code, message: error.message } } });
     }
     return key;
   }
 
-  /** "Check again" in a card: the same media, past results skipped. */
-  function checkAgain(key) {
+  /** The checks whose badge says "Not checked" for a reason that goes away (companion stopped, busy). */
+  function waitingChecks() {
+    return overlay.keys().filter((key) => {
+      const state = overlay.stateOf(key);
+      return state?.phase === "error" && RETRYABLE.has(state.error?.key) && requests.has(key);
+    });
+  }
+
+  /** Check again, without the user asking, the media whose companion was away (backing off while it still is). */
+  async function retryWaiting() {
+    retryTimer = null;
+    const waiting = waitingChecks();
+    if (!waiting.length) {
+      retryDelay = RETRY_FIRST_MS;
+      return;
+    }
+    let up = false;
+    try {
+      up = await ext.runtime.sendMessage({ type: MSG.COMPANION_UP });
+    } catch {
+      up = false;
+    }
+    if (!up) {
+      retryDelay = Math.min(RETRY_MAX_MS, retryDelay * 2);
+      scheduleRetry();
+      return;
+    }
+    retryDelay = RETRY_FIRST_MS;
+    for (const key of waiting) rerun(key, false);
+  }
+
+  /** Look again for the companion after the current delay (once). */
+  function scheduleRetry() {
+    if (!retryTimer) retryTimer = setTimeout(() => void retryWaiting(), retryDelay);
+  }
+
+  /** Check a known media again: "Check again" in a card (`manual`: past results skipped), or a retry. */
+  function rerun(key, manual) {
     const request = requests.get(key);
     if (!request) return;
-    overlay.apply(key, { type: "restart", manual: true, note: null });
+    const asked = manual || request.manual;
+    overlay.apply(key, { type: "restart", manual: asked, note: null });
     const { media, source, anchors } = request;
     const again = async () => {
       const sent = source.type === "frames" ? await framesFor(media, source, key) : source;
-      await ext.runtime.sendMessage({ type: MSG.CHECK_MEDIA, mediaKey: key, source: sent, auto: false, force: true });
+      await ext.runtime.sendMessage({ type: MSG.CHECK_MEDIA, mediaKey: key, source: sent, auto: !asked, force: manual });
     };
-    requests.set(key, { ...request, manual: true, anchors });
-    again().catch((error) => overlay.apply(key, { type: "error", error: { key: error.key || "errorUnknown", code: error.code } }));
+    requests.set(key, { ...request, manual: asked, anchors });
+    again().catch((error) => onCheckUpdate({ mediaKey: key, update: { phase: "error", error: { key: error.key || "errorUnknown", code: error.code } } }));
+  }
+
+  /** "Check again" in a card: the same media, past results skipped. */
+  function checkAgain(key) {
+    rerun(key, true);
   }
 
   /** An update pushed by the background for one of this frame's checks. */
   function onCheckUpdate({ mediaKey, update }) {
     if (update.phase === "done") overlay.apply(mediaKey, { type: "done", analysis: update.analysis });
-    else if (update.phase === "error") overlay.apply(mediaKey, { type: "error", error: update.error });
-    else overlay.apply(mediaKey, { type: "progress", fraction: update.fraction, stage: update.stage });
+    else if (update.phase === "error") {
+      overlay.apply(mediaKey, { type: "error", error: update.error });
+      if (RETRYABLE.has(update.error?.key)) scheduleRetry();
+    } else overlay.apply(mediaKey, { type: "progress", fraction: update.fraction, stage: update.stage });
   }
 
   const overlay = ns.badges.createOverlay({
     t,
     prefs: () => prefs,
     onCheckAgain: checkAgain,
-    onFeedback: (analysisId, label) => ext.runtime.sendMessage({ type: MSG.SEND_FEEDBACK, analysisId, label }),
+    onFeedback: (analysisId, label, note) => ext.runtime.sendMessage({ type: MSG.SEND_FEEDBACK, analysisId, label, note }),
+    onReport: (analysisId) => ext.runtime.sendMessage({ type: MSG.OPEN_REPORT, analysisId }),
   });
 
   // ---------------------------------------------------------------- automatic checks
@@ -174,6 +225,7 @@
   ext.runtime.onMessage((message) => {
     if (message?.type === MSG.CONTEXT_CHECK) return onContextCheck(message.info ?? {}).then(() => null);
     if (message?.type === MSG.CHECK_UPDATE) return onCheckUpdate(message);
+    if (message?.type === MSG.SHOW_MEDIA) return overlay.reveal(String(message.mediaKey));
     return null;
   });
   ext.storage.onChanged((changes, area) => {

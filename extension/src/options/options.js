@@ -19,9 +19,9 @@ async function save(items) {
   $("saved").textContent = t("optionsSaved");
 }
 
-/** Show the companion's state. */
+/** Show the companion's state (of the saved address). */
 function showStatus(status) {
-  $("status-text").textContent = statusText(status);
+  $("status-text").textContent = t("optionsSavedStatus", [statusText(status)]);
   $("status").className = `status-box ${status.state === "ready" ? "ok" : "bad"}`;
 }
 
@@ -37,7 +37,9 @@ async function onPair(event) {
     showStatus(status);
     $("saved").textContent = t("optionsPaired");
   } catch (error) {
-    $("pair-error").textContent = t(error.key ?? "errorUnknown");
+    // Name the address tried: the status above still describes the saved one.
+    const tried = $("companion-url").value.trim().replace(/\/+$/, "") || settings.DEFAULTS.companionUrl;
+    $("pair-error").textContent = t("optionsPairFailedAt", [tried, t(error.key ?? "errorUnknown")]);
   }
 }
 
@@ -88,7 +90,7 @@ async function onExport() {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
     const rows = Math.max(0, csv.trim().split("\n").length - 1);
-    $("export-status").textContent = t("optionsExported", [String(rows)]);
+    $("export-status").textContent = rows === 1 ? t("optionsExportedOne") : t("optionsExported", [String(rows)]);
   } catch (error) {
     $("export-status").textContent = t(error.key ?? "errorUnknown");
   }

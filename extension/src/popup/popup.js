@@ -8,10 +8,13 @@ import { ask, localize, statusText, t } from "../ui/page.js";
 
 const { ext, messages: MSG, settings, format, badgeState } = globalThis.Unmask;
 const REFRESH_MS = 1000;
+const STATUS_REFRESH_MS = 2000;
+let openedAsPage = false;
 
 /** The tab this popup is about: ?tabId= (when opened as a page) or the active tab. */
 async function targetTab() {
   const param = new URLSearchParams(location.search).get("tabId");
+  openedAsPage = param !== null;
   if (param !== null) return ext.tabs.get(Number(param));
   const [tab] = await ext.tabs.query({ active: true, currentWindow: true });
   return tab;
@@ -22,7 +25,12 @@ function showStatus(status) {
   const box = document.getElementById("status");
   document.getElementById("status-text").textContent = statusText(status);
   box.className = `status-box ${status.state === "ready" ? "ok" : "bad"}`;
-  document.getElementById("pair-form").hidden = !["not_paired", "bad_token"].includes(status.state);
+  const form = document.getElementById("pair-form");
+  const wasHidden = form.hidden;
+  // Offline too: the companion may listen on another port, which is typed here.
+  form.hidden = !["not_paired", "bad_token", "offline"].includes(status.state);
+  const address = document.getElementById("companion-url");
+  if (wasHidden && !form.hidden && document.activeElement !== address) address.value = status.companionUrl ?? "";
 }
 
 /** The auto-check switch for the tab's site (hidden on pages that are not web pages). */
@@ -40,9 +48,31 @@ async function showSite(tab) {
   });
 }
 
-/** One line of the results list. */
-function resultItem(item) {
+/** A small bar of the manipulation score on its bands, or null. */
+function miniBar(score, bands) {
+  const bar = format.scoreBar(score, bands);
+  if (!bar) return null;
+  const track = document.createElement("span");
+  track.className = "mini-bar";
+  track.setAttribute("aria-hidden", "true");
+  for (const [name, width] of [["b-real", bar.real], ["b-unsure", bar.unsure], ["b-fake", bar.fake]]) {
+    const part = document.createElement("span");
+    part.className = name;
+    part.style.width = `${width}%`;
+    track.append(part);
+  }
+  if (bar.marker !== null) {
+    const at = document.createElement("i");
+    at.style.left = `${bar.marker}%`;
+    track.append(at);
+  }
+  return track;
+}
+
+/** One row of the results list: a button that shows the media on the page. */
+function resultItem(item, tabId) {
   const li = document.createElement("li");
+  const row = document.createElement("button");
   const dot = document.createElement("span");
   const label = document.createElement("span");
   const verdict = document.createElement("span");
@@ -51,26 +81,52 @@ function resultItem(item) {
   if (item.phase === "done" && badgeState.VERDICT_VIEWS[item.verdict]) {
     const look = badgeState.VERDICT_VIEWS[item.verdict];
     tone = look.tone;
-    text = [t(look.labelKey), badgeState.percent(item.score)].filter(Boolean).join(" ");
+    const score = badgeState.percent(item.score);
+    text = [t(look.labelKey), score ? t("badgeScore", [score]) : ""].filter(Boolean).join(" · ");
   } else if (item.phase === "error") {
     tone = "error";
-    text = t(item.errorKey ?? "errorUnknown");
+    text = `${t("badgeError")}: ${t(item.errorKey ?? "errorUnknown")}`;
   }
+  row.type = "button";
+  row.className = "row-button";
   dot.className = `dot tone-${tone}`;
+  dot.setAttribute("aria-hidden", "true");
   label.className = "label";
-  label.textContent = format.shortLabel(item.label);
+  label.textContent = format.shortLabel(item.label) || t("popupUnnamed");
   label.title = item.label ?? "";
+  verdict.className = "verdict";
   verdict.textContent = text;
-  li.append(dot, label, verdict);
+  const texts = document.createElement("span");
+  texts.className = "texts";
+  texts.append(label, verdict);
+  const bar = item.phase === "done" ? miniBar(item.score, item.bands) : null;
+  if (bar) texts.append(bar);
+  row.append(dot, texts);
+  row.setAttribute("aria-label", t("popupRowAria", [label.textContent, format.spokenList([text])]));
+  row.addEventListener("click", async () => {
+    const found = await ask({ type: MSG.REVEAL_MEDIA, tabId, frameId: item.frameId ?? 0, mediaKey: item.mediaKey }).catch(() => false);
+    if (found && !openedAsPage) window.close();
+  });
+  li.append(row);
   return li;
 }
 
-/** Refresh the list of this tab's results. */
+/** Refresh the list of this tab's results (likely fakes first) and their counts; keeps the focused row. */
 async function showResults(tabId) {
   const items = await ask({ type: MSG.GET_TAB_RESULTS, tabId });
+  const { rows, counts } = format.popupRows(items);
   const list = document.getElementById("results");
-  list.replaceChildren(...items.map(resultItem));
+  const focusedKey = list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+  list.replaceChildren(...rows.map((item) => {
+    const li = resultItem(item, tabId);
+    li.firstChild.dataset.key = item.mediaKey;
+    return li;
+  }));
+  if (focusedKey) list.querySelector(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
   document.getElementById("no-results").hidden = items.length > 0;
+  const countLine = document.getElementById("counts");
+  countLine.hidden = items.length === 0;
+  countLine.textContent = t("popupCounts", [String(counts.likely_fake), String(counts.inconclusive), String(counts.likely_real)]);
 }
 
 /** Pair with the token typed into the form. */
@@ -79,7 +135,7 @@ async function onPair(event) {
   const error = document.getElementById("pair-error");
   error.textContent = "";
   try {
-    showStatus(await ask({ type: MSG.PAIR, token: document.getElementById("token").value }));
+    showStatus(await ask({ type: MSG.PAIR, token: document.getElementById("token").value, companionUrl: document.getElementById("companion-url").value }));
   } catch (failure) {
     error.textContent = t(failure.key ?? "errorUnknown");
   }
@@ -96,7 +152,9 @@ async function main() {
     await showResults(tab.id);
     setInterval(() => showResults(tab.id), REFRESH_MS);
   }
-  showStatus(await ask({ type: MSG.GET_STATUS }));
+  const refreshStatus = async () => showStatus(await ask({ type: MSG.GET_STATUS }).catch(() => ({ state: "offline", companionUrl: "" })));
+  await refreshStatus();
+  setInterval(refreshStatus, STATUS_REFRESH_MS); // the companion may stop or come back while the popup is open
 }
 
 void main();

@@ -97,5 +97,122 @@
     return Object.values(timings ?? {}).reduce((sum, v) => sum + (Number(v) || 0), 0);
   }
 
-  ns.format = Object.freeze({ scoredPoints, temporalCurve, temporalScore, timelineSegments, faceCrop, shortLabel, clock, totalSeconds });
+  /**
+   * A result's faces in reading order (left to right, then top to bottom), each with its 1-based
+   * `position`, and the position of the flagged face (the highest score; null without scores).
+   */
+  function facesInOrder(result) {
+    const faces = (Array.isArray(result?.faces) ? result.faces : [])
+      .map((face, index) => ({ face, index }))
+      .sort((a, b) => (Number(a.face.box?.[0]) || 0) - (Number(b.face.box?.[0]) || 0) || (Number(a.face.box?.[1]) || 0) - (Number(b.face.box?.[1]) || 0))
+      .map(({ face }, i) => ({ ...face, position: i + 1 }));
+    let flagged = null;
+    for (const face of faces) {
+      if (typeof face.score === "number" && (flagged === null || face.score > flagged.score)) flagged = face;
+    }
+    return { faces, flagged: flagged ? flagged.position : null };
+  }
+
+  /**
+   * Where a face box ([x, y, w, h] in the media's own pixels, `natural` {width, height}) falls on an
+   * element drawn `size` {width, height} px large with CSS object-fit `fit` (fill, contain, cover,
+   * none, scale-down): {left, top, width, height} in element pixels, or null.
+   */
+  function boxOnElement(box, natural, size, fit = "fill") {
+    if (!Array.isArray(box) || box.length !== 4 || !natural?.width || !natural?.height || !size?.width || !size?.height) return null;
+    const [x, y, w, h] = box.map(Number);
+    if (![x, y, w, h].every(Number.isFinite)) return null;
+    let sx = size.width / natural.width;
+    let sy = size.height / natural.height;
+    if (fit === "contain" || fit === "cover" || fit === "none" || fit === "scale-down") {
+      let s = fit === "contain" ? Math.min(sx, sy) : fit === "cover" ? Math.max(sx, sy) : 1;
+      if (fit === "scale-down") s = Math.min(1, Math.min(sx, sy));
+      sx = s;
+      sy = s;
+    }
+    const offsetX = (size.width - natural.width * sx) / 2;
+    const offsetY = (size.height - natural.height * sy) / 2;
+    return { left: round1(offsetX + x * sx), top: round1(offsetY + y * sy), width: round1(w * sx), height: round1(h * sy) };
+  }
+
+  /** The three bands of a score bar in percent ({real, unsure, fake} widths) and the score's place; null without bands. */
+  function scoreBar(score, bands) {
+    const real = Number(bands?.real_below);
+    const fake = Number(bands?.fake_from);
+    if (!Number.isFinite(real) || !Number.isFinite(fake) || real < 0 || fake > 1 || real > fake) return null;
+    const at = typeof score === "number" && Number.isFinite(score) ? Math.min(1, Math.max(0, score)) : null;
+    return { real: round1(real * 100), unsure: round1((fake - real) * 100), fake: round1((1 - fake) * 100), marker: at === null ? null : round1(at * 100) };
+  }
+
+  /**
+   * Where to put a card of `card` {width, height} next to its badge (`anchor` {left, top, width,
+   * height}), all in viewport pixels, in a viewport of `view` {width, height}: below the badge when it
+   * fits, else above, else clamped inside the viewport (the card scrolls). {left, top, placement}.
+   */
+  function cardPlacement(anchor, card, view, gap = 4, margin = 8) {
+    const left = Math.max(margin, Math.min(anchor.left, view.width - card.width - margin));
+    const below = anchor.top + anchor.height + gap;
+    if (below + card.height <= view.height - margin) return { left, top: below, placement: "below" };
+    const above = anchor.top - gap - card.height;
+    if (above >= margin) return { left, top: above, placement: "above" };
+    return { left, top: Math.max(margin, Math.min(below, view.height - card.height - margin)), placement: "clamped" };
+  }
+
+  /** Order of the popup's rows: likely fakes first, then inconclusive, real, no face, errors, running checks. */
+  const POPUP_ORDER = Object.freeze({ likely_fake: 0, inconclusive: 1, likely_real: 2, no_face: 3, error: 4, checking: 5 });
+
+  /** The popup's rows sorted (fakes first, newest first inside a group) and the counts per verdict. */
+  function popupRows(items) {
+    const group = (item) => (item.phase === "done" ? item.verdict : item.phase === "error" ? "error" : "checking");
+    const rows = [...(Array.isArray(items) ? items : [])].sort(
+      (a, b) => (POPUP_ORDER[group(a)] ?? 9) - (POPUP_ORDER[group(b)] ?? 9) || (b.updatedAt ?? 0) - (a.updatedAt ?? 0),
+    );
+    const counts = { likely_fake: 0, inconclusive: 0, likely_real: 0 };
+    for (const item of rows) if (item.phase === "done" && item.verdict in counts) counts[item.verdict] += 1;
+    return { rows, counts };
+  }
+
+  /**
+   * The stretch of a timeline to highlight: the longest run of consecutive frames at or above the
+   * "likely fake" band (or, without one, the frame with the highest score); {from, to} indexes or null.
+   */
+  function worstStretch(frames, bands) {
+    const list = Array.isArray(frames) ? frames : [];
+    const threshold = Number(bands?.fake_from);
+    let best = null;
+    if (Number.isFinite(threshold)) {
+      let start = null;
+      list.forEach((frame, i) => {
+        const high = typeof frame?.score === "number" && frame.score >= threshold;
+        if (high && start === null) start = i;
+        if ((!high || i === list.length - 1) && start !== null) {
+          const end = high ? i : i - 1;
+          if (!best || end - start > best.to - best.from) best = { from: start, to: end };
+          start = null;
+        }
+      });
+    }
+    if (best) return best;
+    let top = -1;
+    list.forEach((frame, i) => {
+      if (typeof frame?.score === "number" && (top < 0 || frame.score > list[top].score)) top = i;
+    });
+    return top < 0 ? null : { from: top, to: top };
+  }
+
+  /** A duration in seconds as text: one decimal, or "< 0.1" for what rounds to zero. */
+  function seconds(value) {
+    const n = Number(value) || 0;
+    return n < 0.05 ? "< 0.1" : n.toFixed(1);
+  }
+
+  /** Join spoken parts into one sentence list: each part's own final full stop dropped (no "..").*/
+  function spokenList(parts) {
+    return parts.map((p) => String(p ?? "").trim().replace(/[.。]+$/u, "")).filter(Boolean).join(", ");
+  }
+
+  ns.format = Object.freeze({
+    scoredPoints, temporalCurve, temporalScore, timelineSegments, faceCrop, shortLabel, clock, totalSeconds,
+    facesInOrder, boxOnElement, scoreBar, cardPlacement, popupRows, worstStretch, seconds, spokenList,
+  });
 })();

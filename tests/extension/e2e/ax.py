@@ -68,6 +68,59 @@ class AXReader:
         y = (quad[1] + quad[3] + quad[5] + quad[7]) / 4
         self.page.mouse.click(x, y)
 
+    def box(self, node: AXNode) -> dict:
+        """A node's border box in viewport pixels: {x, y, width, height}."""
+        return self.box_of(node.backend_id)
+
+    def box_of(self, backend_id: int) -> dict:
+        """The border box of a DOM node (by backend id) in viewport pixels."""
+        quad = self.cdp.send("DOM.getBoxModel", {"backendNodeId": backend_id})["model"]["border"]
+        xs, ys = quad[0::2], quad[1::2]
+        return {"x": min(xs), "y": min(ys), "width": max(xs) - min(xs), "height": max(ys) - min(ys)}
+
+    def shadow_elements(self, class_name: str) -> list[dict]:
+        """Elements with this class anywhere, closed shadow roots included: {backend_id, attributes}."""
+        root = self.cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
+        found, stack = [], [root]
+        while stack:
+            node = stack.pop()
+            attrs = node.get("attributes", [])
+            named = dict(zip(attrs[0::2], attrs[1::2]))
+            if class_name in named.get("class", "").split():
+                found.append({"backend_id": node["backendNodeId"], "attributes": named})
+            stack.extend(node.get("children", []))
+            stack.extend(node.get("shadowRoots", []))
+            if node.get("contentDocument"):
+                stack.append(node["contentDocument"])
+        return found
+
+    def focused(self) -> AXNode | None:
+        """The node that has the keyboard focus (not the page itself, which reads as focused too)."""
+        tree = self.cdp.send("Accessibility.getFullAXTree")["nodes"]
+        nodes = self.nodes()
+        focused = [nodes.get(raw["nodeId"]) for raw in tree
+                   if any(p.get("name") == "focused" and (p.get("value") or {}).get("value")
+                          for p in raw.get("properties", []))]
+        focused = [node for node in focused if node is not None and node.role != "RootWebArea"]
+        return focused[-1] if focused else None
+
+    def inside(self, node: AXNode, role: str, name: str) -> bool:
+        """Whether `node` is the first node with this role and name, or under it."""
+        nodes = self.nodes()
+        start = next((n for n in nodes.values() if not n.ignored and n.role == role and n.name == name), None)
+        stack = [start.node_id] if start else []
+        while stack:
+            current = stack.pop()
+            if current == node.node_id:
+                return True
+            stack.extend(nodes[current].children if current in nodes else [])
+        return False
+
+    def activate(self, node: AXNode, key: str = "Enter") -> None:
+        """Focus a node and press a key, as a keyboard user does."""
+        self.cdp.send("DOM.focus", {"backendNodeId": node.backend_id})
+        self.page.keyboard.press(key)
+
     def button(self, name: str) -> AXNode | None:
         """The first button with this accessible name."""
         return next((n for n in self.nodes().values() if not n.ignored and n.role == "button" and n.name == name),

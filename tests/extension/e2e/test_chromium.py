@@ -128,7 +128,7 @@ def test_right_click_finds_the_photo_under_a_cover_and_shows_the_card(paired, co
     ax.click(ax.badges()[0])
     card = wait_until(lambda: ax.text_under("dialog", "Unmask details"), 10, what="the details card")
     assert verdict in card
-    assert f"Score: {round(result['score'] * 100)}%" in card
+    assert f"Manipulation score {round(result['score'] * 100)}%" in card
     assert "Face 1" in card and "Face thumbnail" in card
     assert result["model"]["version"] in card
     assert "astronaut.jpg" in card

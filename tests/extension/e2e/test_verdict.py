@@ -1,0 +1,331 @@
+"""A verdict a fact-checker can act on, in Chromium: which face (boxes, reading order, "face 2 of 3"), what the
+score means (its bar and bands), badges clear of the page's header, the card where it fits, the report, the
+popup's list, recovery after the companion was away, corrections with a note, video frames."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import requests
+
+from tests.extension.e2e.ax import AXReader
+from tests.extension.e2e.conftest import free_port, wait_until
+from tests.extension.e2e.site import page as html_page
+from tests.extension.e2e.test_chromium import analysis_for_url, final_badges, right_click_check, tab_id
+from tests.helpers.media import astronaut_head, make_jpeg_bytes
+
+pytestmark = pytest.mark.e2e
+
+CARD = ("dialog", "Unmask details")
+SHOWN = 0.8  # the group photo is shown at 80% of its size
+
+
+def group_jpeg() -> bytes:
+    """Three heads side by side (900 x 300), the middle one in black and white."""
+    head = astronaut_head()
+    image = np.full((300, 900, 3), 200, np.uint8)
+    for i, x in enumerate((20, 330, 640)):
+        patch = cv2.cvtColor(cv2.cvtColor(head, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB) if i == 1 else head
+        image[30:270, x:x + 220] = patch
+    return make_jpeg_bytes(image, quality=92)
+
+
+GROUP_PAGE = """
+<header id="masthead" style="position:sticky;top:0;height:90px;background:#263238;color:#fff;z-index:5;
+  display:flex;align-items:center;padding:0 16px">The Daily Example · sticky header</header>
+<p>A group photo in an article: which of the three faces is the score about?</p>
+<img id="group" src="/img/group.jpg?page=NAME" width="720" height="240" alt="Three people">
+<p>A tiny avatar beside a comment:
+  <img id="avatar" src="/img/astronaut.jpg?avatar=NAME" width="40" height="40" alt="" style="vertical-align:middle">
+  Comment text that the badge must not cover.</p>
+<div style="height:1400px"></div>
+<img id="bottom" src="/img/astronaut.jpg?bottom=NAME" width="300" height="300" alt="At the end">
+<div style="height:200px"></div>
+"""
+
+
+@pytest.fixture(scope="module")
+def group_site(site):
+    """The group photo and its article page on the fixture site."""
+    site.file("/img/group.jpg", group_jpeg(), "image/jpeg")
+    return site
+
+
+def open_group_page(paired, site, name: str):
+    """A fresh tab on the article page (its own image URLs: the extension remembers results per URL)."""
+    page = paired.context.new_page()
+    body = GROUP_PAGE.replace("NAME", name)
+    page.goto(site.file(f"/article-{name}.html", html_page("Article", body), "text/html; charset=utf-8"))
+    page.wait_for_function("[...document.images].every((i) => i.complete)")
+    return page
+
+
+def badge_box(ax: AXReader, words: str) -> dict:
+    """The box of the badge whose name holds `words`."""
+    node = next(n for n in ax.badges() if words in n.name)
+    return ax.box(node)
+
+
+def face_box(ax: AXReader) -> dict | None:
+    """The face box drawn on the media, or None when hidden."""
+    shown = [e for e in ax.shadow_elements("facebox") if "hidden" not in e["attributes"]]
+    return ax.box_of(shown[0]["backend_id"]) if shown else None
+
+
+def expected_box(page, selector: str, box: list[float], scale: float) -> dict:
+    """Where a face box in the media's pixels is drawn on the page."""
+    media = page.locator(selector).bounding_box()
+    return {"x": media["x"] + box[0] * scale, "y": media["y"] + box[1] * scale,
+            "width": box[2] * scale, "height": box[3] * scale}
+
+
+def near(a: dict, b: dict, tolerance: float = 4.0) -> bool:
+    """Two boxes within `tolerance` px on every side (the drawn box has a 3 px border)."""
+    return all(abs(a[k] - b[k]) <= tolerance + 3 for k in ("x", "y", "width", "height"))
+
+
+def test_which_face_the_score_is_about(paired, companion, group_site, screenshots):
+    """Faces left to right, "face 2 of 3" on the badge, the flagged face's box drawn; each row draws its own."""
+    page = open_group_page(paired, group_site, "faces")
+    url = group_site.url("/img/group.jpg?page=faces")
+    right_click_check(paired, page, "#group", {"mediaType": "image", "srcUrl": url})
+    ax = AXReader(page)
+    [name] = final_badges(ax)
+    result = analysis_for_url(companion, url)["result"]
+    faces = sorted(result["faces"], key=lambda f: f["box"][0])
+    assert len(faces) == 3
+    flagged = max(range(3), key=lambda i: faces[i]["score"]) + 1
+    assert f"face {flagged} of 3" in name
+    assert f"manipulation score {round(result['score'] * 100)}%" in name
+    assert ".." not in name
+
+    ax.click(ax.badges()[0])
+    card = wait_until(lambda: ax.text_under(*CARD), 10, what="the card")
+    assert [line for line in card.splitlines() if line.startswith("Face ") and line.endswith(" of 3")] == [
+        "Face 1 of 3", "Face 2 of 3", "Face 3 of 3"]
+    assert f"Manipulation score {round(result['score'] * 100)}%" in card
+    assert "not the chance that the media is real" in card
+    bar = next(n for n in ax.nodes().values() if n.role in ("img", "image") and n.name.startswith("Manipulation score"))
+    bands = result["bands"]
+    assert f"likely fake from {round(bands['fake_from'] * 100)}%" in bar.name
+    assert "black-and-white picture" in card  # the middle face's weak case, named next to its row
+    drawn = wait_until(lambda: face_box(ax), 5, what="the flagged face's box")
+    assert near(drawn, expected_box(page, "#group", faces[flagged - 1]["box"], SHOWN)), drawn
+    page.screenshot(path=str(screenshots / "face-boxes.png"), clip={"x": 0, "y": 0, "width": 900, "height": 760})
+
+    row = next(n for n in ax.nodes().values() if not n.ignored and n.name.startswith("Face 1 of 3"))
+    page.mouse.move(*center(ax.box(row)))
+    wait_until(lambda: near(face_box(ax) or {"x": -99, "y": 0, "width": 0, "height": 0},
+                            expected_box(page, "#group", faces[0]["box"], SHOWN)), 5, what="face 1's box on hover")
+    page.keyboard.press("Escape")  # the card closes, its badge has the focus again: the flagged face shows
+    wait_until(lambda: near(face_box(ax) or {"x": -99, "y": 0, "width": 0, "height": 0},
+                            expected_box(page, "#group", faces[flagged - 1]["box"], SHOWN)), 5, what="the flagged box")
+    page.mouse.click(1050, 850)  # elsewhere: the badge loses the focus and the box goes
+    wait_until(lambda: face_box(ax) is None, 5, what="the face box to go")
+    page.close()
+
+
+def center(box: dict) -> tuple[float, float]:
+    """The middle of a box."""
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_badges_stay_below_the_sticky_header_and_small_media_get_an_icon(paired, companion, group_site):
+    """Scrolled under the header, the badge moves down into the photo's visible part; a 40 px avatar gets an icon."""
+    page = open_group_page(paired, group_site, "header")
+    right_click_check(paired, page, "#group", {"mediaType": "image", "srcUrl": group_site.url("/img/group.jpg?page=header")})
+    right_click_check(paired, page, "#avatar", {"mediaType": "image",
+                                                "srcUrl": group_site.url("/img/astronaut.jpg?avatar=header")})
+    ax = AXReader(page)
+    final_badges(ax, count=2)
+    photo = page.locator("#group").bounding_box()
+    page.evaluate("(y) => window.scrollBy(0, y)", photo["y"] - 90 + 60)  # the photo's top 60 px under the header
+    header_bottom = page.locator("#masthead").bounding_box()
+    photo = page.locator("#group").bounding_box()
+    assert photo["y"] < header_bottom["y"] + header_bottom["height"]
+
+    def below_header():
+        box = badge_box(ax, "face ")
+        return box if box["y"] >= header_bottom["y"] + header_bottom["height"] else None
+
+    badge = wait_until(below_header, 5, what="the badge below the sticky header")
+    assert badge["y"] + badge["height"] <= photo["y"] + photo["height"]
+    assert badge["x"] >= photo["x"]
+
+    avatar = page.locator("#avatar").bounding_box()
+    icon = next(ax.box(n) for n in ax.badges() if "face " not in n.name)
+    assert icon["width"] <= 24 and icon["height"] <= 24  # icon only: the comment text beside stays readable
+    assert avatar["x"] <= icon["x"] and icon["x"] + icon["width"] <= avatar["x"] + avatar["width"] + 1
+    page.close()
+
+
+def test_the_card_opens_where_it_fits_and_keeps_the_focus(paired, companion, group_site):
+    """A badge near the bottom of the window opens its card upward, inside the window; Tab stays in the card."""
+    page = open_group_page(paired, group_site, "bottom")
+    page.evaluate("document.getElementById('bottom').scrollIntoView({block: 'end'})")
+    right_click_check(paired, page, "#bottom", {"mediaType": "image",
+                                                "srcUrl": group_site.url("/img/astronaut.jpg?bottom=bottom")})
+    ax = AXReader(page)
+    final_badges(ax)
+    ax.click(ax.badges()[0])
+    wait_until(lambda: ax.text_under(*CARD), 10, what="the card")
+    dialog = next(n for n in ax.nodes().values() if n.role == "dialog")
+    card = ax.box(dialog)
+    viewport = page.viewport_size
+    assert card["y"] >= 0 and card["y"] + card["height"] <= viewport["height"], card
+    assert card["x"] >= 0 and card["x"] + card["width"] <= viewport["width"], card
+    for _ in range(25):
+        page.keyboard.press("Tab")
+    focused = ax.focused()
+    assert focused is not None and ax.inside(focused, *CARD), focused
+    page.keyboard.press("Shift+Tab")
+    assert ax.inside(ax.focused(), *CARD)
+    page.close()
+
+
+def test_the_report_of_a_check(paired, companion, group_site, screenshots):
+    """The card's Report opens the companion's report: self-contained, with the sha256, faces and caveats."""
+    page = open_group_page(paired, group_site, "report")
+    url = group_site.url("/img/group.jpg?page=report")
+    right_click_check(paired, page, "#group", {"mediaType": "image", "srcUrl": url})
+    ax = AXReader(page)
+    final_badges(ax)
+    analysis = analysis_for_url(companion, url)
+    ax.click(ax.badges()[0])
+    wait_until(lambda: ax.button("Report"), 10, what="the Report button")
+    with paired.context.expect_page() as opened:
+        ax.click(ax.button("Report"))
+    report = opened.value
+    report.wait_for_load_state()
+    def loaded_report():
+        """The frame showing the report once it is there."""
+        for frame in report.frames:
+            try:
+                if frame != report.main_frame and "Unmask report" in frame.inner_text("body", timeout=1000):
+                    return frame
+            except Exception:  # the frame is still loading its document
+                continue
+        return None
+
+    frame = wait_until(loaded_report, 20, what="the report")
+    text = frame.inner_text("body")
+    assert analysis["result"]["media"]["sha256"] in text and url in text
+    assert "Face 1 of 3" in text and "Caveats" in text and "manipulation score" in text
+    assert frame.evaluate("[...document.images].every((i) => i.src.startsWith('data:image/jpeg;base64,'))")
+    assert frame.evaluate("document.scripts.length") == 0
+    with report.expect_download() as saved:
+        report.click("#save-json")
+    with open(saved.value.path(), encoding="utf-8") as handle:
+        kept = json.load(handle)
+    assert kept["analysis_id"] == analysis["id"] and len(kept["faces"]) == 3
+    report.set_viewport_size({"width": 900, "height": 900})
+    report.screenshot(path=str(screenshots / "report.png"))
+    report.close()
+    page.close()
+
+
+def test_the_popup_lists_fakes_first_counts_and_shows_the_media(paired, companion, group_site, screenshots):
+    """The popup counts each verdict; an error row keeps its file name; a row scrolls the page to its media."""
+    page = open_group_page(paired, group_site, "popup")
+    right_click_check(paired, page, "#group", {"mediaType": "image", "srcUrl": group_site.url("/img/group.jpg?page=popup")})
+    ax = AXReader(page)
+    final_badges(ax)
+    dead = f"http://127.0.0.1:{free_port()}"
+    paired.worker().evaluate("(url) => chrome.storage.local.set({companionUrl: url})", dead)
+    try:
+        right_click_check(paired, page, "#bottom", {"mediaType": "image",
+                                                    "srcUrl": group_site.url("/img/astronaut.jpg?bottom=popup")})
+        final_badges(ax, count=2, timeout=30)
+    finally:
+        paired.worker().evaluate("(url) => chrome.storage.local.set({companionUrl: url})", companion.base_url)
+    page.evaluate("window.scrollTo(0, 0)")
+    popup = paired.page(f"src/popup/popup.html?tabId={tab_id(paired, page)}")
+    wait_until(lambda: popup.locator("#results li").count() == 2, 10, what="two rows")
+    counts = popup.inner_text("#counts")
+    assert "likely fake" in counts and "inconclusive" in counts and "likely real" in counts
+    rows = popup.locator("#results .row-button")
+    first, second = rows.nth(0).inner_text(), rows.nth(1).inner_text()
+    assert "group.jpg" in first  # a verdict comes before an error
+    assert "astronaut.jpg" in second and "Not checked" in second  # the error row keeps its name
+    popup.set_viewport_size({"width": 380, "height": 520})
+    popup.screenshot(path=str(screenshots / "popup-counts.png"))
+    rows.nth(1).click()
+    wait_until(lambda: page.evaluate("window.scrollY") > 900, 5, what="the page scrolled to the photo")
+    popup.close()
+    page.close()
+
+
+def test_not_checked_badges_are_checked_again_when_the_companion_answers(paired, companion, group_site):
+    """With the companion away the badge says so; once it answers again the badge gets its verdict unasked."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    paired.worker().evaluate("(url) => chrome.storage.local.set({companionUrl: url})", dead)
+    page = open_group_page(paired, group_site, "retry")
+    try:
+        right_click_check(paired, page, "#group", {"mediaType": "image",
+                                                   "srcUrl": group_site.url("/img/group.jpg?page=retry")})
+        ax = AXReader(page)
+        [name] = final_badges(ax, timeout=30)
+        assert "Not checked" in name and "companion is not running" in name
+        assert ".." not in name
+    finally:
+        paired.worker().evaluate("(url) => chrome.storage.local.set({companionUrl: url})", companion.base_url)
+    wait_until(lambda: any("manipulation score" in n for n in ax.badge_names()), 90, 0.5,
+               what="the badge to be checked again by itself")
+    page.close()
+
+
+def test_a_correction_with_a_note_changes_the_badge(paired, companion, group_site):
+    """"This looks wrong" offers only the answer that contradicts the verdict, takes a note, and marks the badge."""
+    page = open_group_page(paired, group_site, "feedback")
+    url = group_site.url("/img/astronaut.jpg?bottom=feedback")
+    page.evaluate("document.getElementById('bottom').scrollIntoView({block: 'center'})")
+    right_click_check(paired, page, "#bottom", {"mediaType": "image", "srcUrl": url})
+    ax = AXReader(page)
+    final_badges(ax)
+    analysis = analysis_for_url(companion, url)
+    verdict = analysis["result"]["verdict"]
+    ax.click(ax.badges()[0])
+    ax.click(wait_until(lambda: ax.button("This looks wrong"), 10, what="This looks wrong"))
+    wait_until(lambda: ax.text_under(*CARD) and "What is it really?" in ax.text_under(*CARD), 5, what="the choices")
+    offered = {label for label in ("fake", "real") if ax.button(f"It is {label}")}
+    expected = {"likely_fake": {"real"}, "likely_real": {"fake"}}.get(verdict, {"fake", "real"})
+    assert offered == expected
+    label = sorted(offered)[0]
+    note = next(n for n in ax.nodes().values() if not n.ignored and n.name == "Note (optional)")
+    ax.click(note)
+    page.keyboard.type("the ears do not match")
+    ax.click(ax.button(f"It is {label}"))
+    wait_until(lambda: any(f"you said: {label}" in n for n in ax.badge_names()), 15, what="the badge to show it")
+    stored = requests.get(f"{companion.base_url}/v1/analyses/{analysis['id']}", headers=companion.auth, timeout=10).json()
+    assert stored["feedback"] == {**stored["feedback"], "label": label, "note": "the ears do not match"}
+    page.close()
+
+
+def test_video_frames_under_the_timeline_seek_the_video(paired, companion, site, screenshots):
+    """A video's card shows its analysed frames; the worst stretch is marked; a frame seeks the page's video."""
+    page = paired.context.new_page()
+    page.goto(site.url("/video.html?frames=1"))
+    page.wait_for_selector("body[data-ready='1']", timeout=20000)
+    before = {a["id"] for a in companion.analyses()}
+    right_click_check(paired, page, "#clip", {"mediaType": "video",
+                                              "srcUrl": page.evaluate("document.getElementById('clip').currentSrc")})
+    ax = AXReader(page)
+    final_badges(ax, timeout=120)
+    [analysis] = [a for a in companion.analyses() if a["id"] not in before]
+    ax.click(ax.badges()[0])
+    wait_until(lambda: ax.text_under(*CARD), 10, what="the card")
+    frames = wait_until(lambda: [n for n in ax.nodes().values() if not n.ignored and n.role == "button"
+                                 and n.name.startswith("Go to ")], 10, what="the frame thumbnails")
+    assert len(frames) == len(analysis["result"]["frames"]) == 16
+    assert ax.shadow_elements("worst"), "the worst stretch is marked"
+    saves = [n for n in ax.nodes().values() if not n.ignored and n.name.startswith("Save the frame at ")]
+    assert len(saves) == len(frames)
+    target = frames[len(frames) // 2]
+    seconds = float(target.name.removeprefix("Go to ").split(" s")[0])
+    ax.activate(target)  # from the keyboard: the strip scrolls sideways
+    wait_until(lambda: abs(page.evaluate("document.getElementById('clip').currentTime") - seconds) < 0.15, 5,
+               what="the video at the frame's time")
+    page.screenshot(path=str(screenshots / "video-frames.png"), clip={"x": 0, "y": 0, "width": 760, "height": 900})
+    page.close()
