@@ -163,7 +163,9 @@ def test_options_export_the_corrections_as_csv(paired, companion):
     assert download.suggested_filename == "unmask-corrections.csv"
     with open(download.path(), encoding="utf-8", newline="") as handle:
         assert list(csv.reader(handle)) == list(csv.reader(io.StringIO(expected)))
-    wait_until(lambda: "Exported" in page.inner_text("#export-status"), 5, what="the export message")
+    rows = len(list(csv.reader(io.StringIO(expected)))) - 1
+    said = f"Exported {rows} correction." if rows == 1 else f"Exported {rows} corrections."
+    wait_until(lambda: page.inner_text("#export-status") == said, 5, what="the export message")
     page.close()
 
 

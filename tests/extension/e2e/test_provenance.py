@@ -53,6 +53,8 @@ def test_content_credentials_declaring_ai_show_beside_the_verdict(paired, compan
     assert f"Signed by {SIGNER_NAME} (signer not in your trusted list)" in card
     assert "Credentials written by Unmask test generator/1.0" in card
     assert "What the file states (5)" in card
+    if result["verdict"] != "likely_fake":  # the marker and a calm verdict are reconciled in words
+        assert "The file itself declares that it was made with AI" in card
     assert "C2PA manifest action c2pa.created" not in card, "the list of statements starts collapsed"
     page.screenshot(path=str(screenshots / "provenance-card.png"), clip={"x": 0, "y": 0, "width": 640, "height": 760})
 

@@ -3,6 +3,7 @@ score means (its bar and bands), badges clear of the page's header, the card whe
 popup's list, recovery after the companion was away, corrections with a note, video frames."""
 from __future__ import annotations
 
+import base64
 import json
 
 import cv2
@@ -328,4 +329,37 @@ def test_video_frames_under_the_timeline_seek_the_video(paired, companion, site,
     wait_until(lambda: abs(page.evaluate("document.getElementById('clip').currentTime") - seconds) < 0.15, 5,
                what="the video at the frame's time")
     page.screenshot(path=str(screenshots / "video-frames.png"), clip={"x": 0, "y": 0, "width": 760, "height": 900})
+    page.close()
+
+
+def test_check_a_file_page_takes_drops_and_explains_files_it_cannot_check(paired, companion, tmp_path):
+    """A text file gets no "Check again"; a dropped photo is checked; the same photo again shows its first check time."""
+    page = paired.page("src/check-file/check-file.html")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    page.set_input_files("#file", str(notes))
+    page.click("#form button[type=submit]")
+    page.wait_for_selector("#result .card.tone-error .reason", timeout=60000)
+    assert page.locator("#result button", has_text="Check again").count() == 0
+
+    photo = base64.b64encode(group_jpeg()).decode()
+    drop = """async (data) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], "dropped group.jpg", { type: "image/jpeg" }));
+        document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }"""
+    page.evaluate(drop, photo)
+    page.wait_for_selector("#result .card .facts", timeout=90000)
+    text = page.inner_text("#result .card")
+    assert "Face 2 of 3" in text and "dropped_group.jpg" in text and "Manipulation score" in text
+    assert page.locator("#result .card .scorebar").count() == 1
+    assert "0.0 s" not in text
+    assert page.locator("#result button", has_text="Report").count() == 1
+    gaps = page.evaluate("getComputedStyle(document.querySelector('#result .card .actions')).columnGap")
+    assert gaps != "normal" and float(gaps.removesuffix("px")) >= 6  # the buttons do not touch
+
+    page.evaluate(drop, photo)  # the same bytes again: answered from the history
+    wait_until(lambda: "an earlier check of the same file" in page.inner_text("#result .card"), 60,
+               what="the original check time")
     page.close()
