@@ -115,6 +115,7 @@ const route = createRouter(
       from: FROM.PAGE,
       handle: (msg) => ext.tabs.sendMessage(Number(msg.tabId), { type: MSG.SHOW_MEDIA, mediaKey: String(msg.mediaKey) }, Number(msg.frameId) || 0),
     },
+    [MSG.PROBE_COMPANION]: { from: FROM.PAGE, handle: (msg) => probeCompanion(msg) },
     [MSG.GET_REPORT]: { from: FROM.PAGE, handle: async (msg) => ({ text: await client.report(analysisIdOf(msg), msg.format) }) },
     [MSG.PAGE_FEEDBACK]: { from: FROM.PAGE, handle: (msg) => sendFeedback(msg) },
     [MSG.GET_STATUS]: { from: FROM.PAGE, handle: () => companionStatus() },
@@ -139,6 +140,19 @@ function analysisIdOf({ analysisId }) {
   return id;
 }
 
+/** Whether a companion answers at an address (no token needed), and its models. */
+async function probeCompanion({ companionUrl }) {
+  const baseUrl = String(companionUrl ?? "").trim().replace(/\/+$/, "");
+  if (!settings.isCompanionUrl(baseUrl)) throw new CompanionError("bad_address", "the companion only listens on http://127.0.0.1 or http://localhost");
+  const probe = createClient({ getConfig: async () => ({ baseUrl, token: "" }) });
+  try {
+    const health = await probe.health();
+    return { found: true, models: (health.models ?? []).map((m) => `${m.name} ${m.version ?? ""}`.trim()).join(", ") };
+  } catch {
+    return { found: false, models: "" };
+  }
+}
+
 /** Open the report page of an analysis in a new tab. */
 async function openReport(msg) {
   await ext.tabs.create({ url: ext.runtime.getURL(`src/report/report.html?id=${encodeURIComponent(analysisIdOf(msg))}`) });
@@ -147,7 +161,11 @@ async function openReport(msg) {
 
 ext.runtime.onMessage(route);
 ext.menus.onClicked((info, tab) => void onMenuClicked(info, tab));
-ext.runtime.onInstalled(() => void createMenus());
+ext.runtime.onInstalled((details) => {
+  void createMenus();
+  // A first install opens the welcome page: it finds the companion, pairs and runs a test check.
+  if (details?.reason === "install") void ext.tabs.create({ url: ext.runtime.getURL("src/welcome/welcome.html") });
+});
 ext.runtime.onStartup(() => void createMenus());
 ext.tabs.onRemoved((tabId) => {
   void checks.forgetTab(tabId);

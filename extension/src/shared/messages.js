@@ -24,5 +24,6 @@
     PAGE_FEEDBACK: "page-feedback", // {analysisId, label, note} from an extension page -> analysis
     REVEAL_MEDIA: "reveal-media", // {tabId, frameId, mediaKey} from the popup -> whether it was found
     GET_REPORT: "get-report", // {analysisId, format: "html"|"json"} -> {text}
+    PROBE_COMPANION: "probe-companion", // {companionUrl} -> {found, models} (the welcome page looks for it)
   });
 })();

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.extension.e2e.ax import AXReader
-from tests.extension.e2e.conftest import free_port, wait_until
+from tests.extension.e2e.conftest import free_port, launch_chromium, wait_until
 from tests.extension.e2e.site import page as html_page
 from tests.extension.e2e.test_chromium import analysis_for_url, final_badges, right_click_check, tab_id
 from tests.helpers.media import astronaut_head, make_jpeg_bytes
@@ -363,3 +363,33 @@ def test_check_a_file_page_takes_drops_and_explains_files_it_cannot_check(paired
     wait_until(lambda: "an earlier check of the same file" in page.inner_text("#result .card"), 60,
                what="the original check time")
     page.close()
+
+
+def test_a_first_install_opens_the_welcome_page_that_finds_pairs_and_tries(playwright_instance, companion, tmp_path,
+                                                                             screenshots):
+    """Installed: the welcome page looks at the default address, asks for another one, pairs, runs a test check."""
+    fresh = launch_chromium(playwright_instance, tmp_path / "profile")
+    try:
+        opened = "chrome.tabs.query({}).then((tabs) => tabs.map((tab) => tab.url || tab.pendingUrl || ''))"
+        wait_until(lambda: any(url.endswith("/src/welcome/welcome.html") for url in fresh.worker().evaluate(opened)), 20,
+                   what="the welcome tab the install opened")
+        welcome = fresh.page("src/welcome/welcome.html")  # the same page, in a tab Playwright drives
+        welcome.wait_for_selector("#address-form:not([hidden])", timeout=30000)  # nothing at 127.0.0.1:8765 here
+        assert "No companion answers at http://127.0.0.1:8765" in welcome.inner_text("#find-status")
+        welcome.fill("#companion-url", companion.base_url)
+        welcome.click("#address-form button[type=submit]")
+        welcome.wait_for_selector("#step-pair:not([hidden])", timeout=20000)
+        assert f"Found the companion at {companion.base_url}" in welcome.inner_text("#find-status")
+        welcome.fill("#token", companion.token)
+        welcome.click("#pair-form button[type=submit]")
+        welcome.wait_for_selector("#step-try:not([hidden])", timeout=20000)
+        assert welcome.inner_text("#paired-status").startswith("Connected · model frame_cnn")
+        welcome.click("#try")
+        welcome.wait_for_selector("#result .card .facts", timeout=90000)
+        assert "Face 1 of 1" in welcome.inner_text("#result .card")
+        stored = fresh.worker().evaluate("chrome.storage.local.get(['companionUrl', 'pairingToken'])")
+        assert stored == {"companionUrl": companion.base_url, "pairingToken": companion.token}
+        welcome.set_viewport_size({"width": 800, "height": 1100})
+        welcome.screenshot(path=str(screenshots / "welcome.png"), full_page=True)
+    finally:
+        fresh.context.close()
