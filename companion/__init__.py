@@ -10,6 +10,9 @@ from flask import Flask
 
 log = logging.getLogger(__name__)
 
+# OpenCV's own ceiling on decoded pixels, read when cv2 is loaded (see opencv_pixel_limit).
+OPENCV_PIXELS_ENV = "OPENCV_IO_MAX_IMAGE_PIXELS"
+
 
 @dataclass
 class Services:
@@ -26,22 +29,42 @@ class Services:
         self.store.close()
 
 
+def opencv_pixel_limit(max_pixels: int) -> None:
+    """Make OpenCV itself refuse images over `max_pixels`, whatever our header parsers say.
+
+    OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, when cv2 is loaded (default 2**30), so this only takes
+    effect before the first `import cv2` in the process; later calls just log when the limits differ.
+    """
+    import sys
+
+    if "cv2" not in sys.modules:
+        os.environ[OPENCV_PIXELS_ENV] = str(int(max_pixels))
+    elif os.environ.get(OPENCV_PIXELS_ENV) != str(int(max_pixels)):
+        log.warning("OpenCV was loaded with %s=%s; MAX_IMAGE_PIXELS=%d is enforced by the header check only",
+                    OPENCV_PIXELS_ENV, os.environ.get(OPENCV_PIXELS_ENV, "2**30"), max_pixels)
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, data folder, token, history store, job pool, security, routes."""
-    from companion.api import register_blueprints
     from companion.config import load_config
+
+    config = load_config(test_config)
+    opencv_pixel_limit(config["MAX_IMAGE_PIXELS"])  # before anything below can import cv2
+
+    from companion.api import register_blueprints
     from companion.errors import register_error_handlers
     from companion.jobs import JobPool
+    from companion.private_files import private_dir
     from companion.security import init_security
     from companion.store import Store
     from companion.token import TokenFile
     from companion.work import clear_job_dirs, run_analysis
 
     app = Flask(__name__, static_folder=None)
-    app.config.update(load_config(test_config))
+    app.config.update(config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"]
     app.json.sort_keys = False
-    os.makedirs(app.config["DATA_DIR"], mode=0o700, exist_ok=True)
+    private_dir(app.config["DATA_DIR"])
 
     token = TokenFile(app.config["TOKEN_FILE"])
     token.ensure()

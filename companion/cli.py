@@ -16,12 +16,10 @@ from typing import Callable, TextIO
 
 from companion.config import ConfigError, load_config
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 # --host value -> the address to bind; only loopback addresses are accepted.
 LOOPBACK_BIND = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "::1", "[::1]": "::1"}
-# Waitress stops reading bodies at this many bytes over MAX_UPLOAD_BYTES (with its own plain-text 413);
-# smaller excesses reach the app, which answers a JSON 413 too_large.
-BODY_SLACK_BYTES = 1024 * 1024
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
 
@@ -44,12 +42,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_server(app, host: str, port: int):
-    """A waitress server for the app on a loopback address (not started)."""
-    from waitress import create_server
+    """A waitress server for the app on a loopback address (not started; its own errors are JSON)."""
+    from companion.http_server import build_server as build_waitress
 
-    return create_server(app, host=LOOPBACK_BIND[host], port=port, threads=app.config["SERVER_THREADS"],
-                         max_request_body_size=app.config["MAX_UPLOAD_BYTES"] + BODY_SLACK_BYTES,
-                         ident="unmask", clear_untrusted_proxy_headers=True)
+    return build_waitress(app, LOOPBACK_BIND[host], port)
 
 
 def server_url(host: str, port: int) -> str:
@@ -58,10 +54,13 @@ def server_url(host: str, port: int) -> str:
     return f"http://[{bound}]:{port}" if ":" in bound else f"http://{bound}:{port}"
 
 
-def banner(url: str, token: str) -> str:
+def banner(url: str, token: str, allow_private: bool = False) -> str:
     """What `unmask serve` prints on start: address, pairing token, how to load the extension."""
+    warning = (["WARNING: ALLOW_PRIVATE_ADDRESSES is on: the fetcher may reach this computer and your local "
+                "network (meant for tests only)"] if allow_private else [])
     return "\n".join([
         f"Unmask companion listening on {url} (only this computer can connect)",
+        *warning,
         f"Pairing token: {token}",
         "",
         f"Load the extension from the folder {EXTENSION_DIR}:",
@@ -88,11 +87,12 @@ def run_serve(args: argparse.Namespace, stdout: TextIO | None = None, stderr: Te
     if args.host is not None and args.host not in LOOPBACK_BIND:
         return _refuse_host(args.host, stderr)
     overrides = {key: value for key, value in (("HOST", args.host), ("PORT", args.port)) if value is not None}
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(overrides)
     host = app.config["HOST"]
     if host not in LOOPBACK_BIND:
+        app.extensions["unmask"].close(wait=False)
         return _refuse_host(host, stderr)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     services = app.extensions["unmask"]
     try:
         server = build_server(app, host, app.config["PORT"])
@@ -100,7 +100,8 @@ def run_serve(args: argparse.Namespace, stdout: TextIO | None = None, stderr: Te
         services.close(wait=False)
         stderr.write(f"unmask serve: cannot listen on {host} port {app.config['PORT']}: {exc.strerror or exc}\n")
         return 1
-    stdout.write(banner(server_url(host, server.effective_port), services.token.current()) + "\n")
+    stdout.write(banner(server_url(host, server.effective_port), services.token.current(),
+                        app.config["ALLOW_PRIVATE_ADDRESSES"]) + "\n")
     stdout.flush()
     try:
         server.run()
@@ -123,10 +124,13 @@ def add_token_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_token(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Print the pairing token alone on stdout (making it on first use, or a new one with --rotate)."""
+    from companion.private_files import private_dir
     from companion.token import TokenFile
 
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    token_file = TokenFile(load_config()["TOKEN_FILE"])
+    config = load_config()
+    private_dir(config["DATA_DIR"])
+    token_file = TokenFile(config["TOKEN_FILE"])
     token = token_file.rotate() if args.rotate else token_file.ensure()
     stdout.write(token + "\n")
     if args.rotate:
@@ -201,8 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from companion.store import DatabaseUnusable
+
     try:
         return COMMANDS[args.command].run(args)
     except ConfigError as exc:
         sys.stderr.write(f"unmask: bad configuration: {exc}\n")
         return EXIT_USAGE
+    except DatabaseUnusable as exc:
+        sys.stderr.write(f"unmask: {exc.message}\n")
+        return EXIT_FAILURE

@@ -1,12 +1,18 @@
 """Every setting of the companion, documented, and how they are loaded: defaults, file, env, overrides."""
 from __future__ import annotations
 
+import difflib
+import json
+import logging
+import math
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
 import platformdirs
+
+log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 APP_NAME = "unmask"
@@ -47,6 +53,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "QUEUE_MAX": (16, "Analyses that may wait for a worker; beyond that the API answers 503 queue_full."),
     "MAX_UPLOAD_BYTES": (100 * MiB, "Largest request body (uploads and frames) the API accepts."),
     "MAX_FRAMES_UPLOAD": (64, "Most frames one `frames` request may carry."),
+    "MAX_FRAMES_PIXELS": (200_000_000, "Most pixels the frames of one `frames` request may have together "
+                                       "(read from their headers before any is decoded)."),
     "EXTENSION_IDS": ([], "Extension ids (Chrome) or UUIDs (Firefox) allowed to call the API; empty: any extension."),
     "SERVER_THREADS": (4, "Threads waitress uses to answer HTTP requests."),
     "PROVENANCE_TRUST_ANCHORS": (None, "PEM file of certificate authorities whose C2PA signers count as trusted "
@@ -57,12 +65,27 @@ SETTINGS: dict[str, tuple[Any, str]] = {
 
 DEFAULTS: dict[str, Any] = {key: default for key, (default, _) in SETTINGS.items()}
 
-_NUMBER_KEYS_MIN_ONE = ("WORKERS", "QUEUE_MAX", "MAX_UPLOAD_BYTES", "MAX_FRAMES_UPLOAD", "SERVER_THREADS",
-                        "FRAMES_PER_VIDEO", "FETCH_MAX_BYTES", "FETCH_IMAGE_MAX_BYTES", "CLIP_FRAMES", "CLIP_MIN_FRAMES")
+GiB = 1024 * MiB
+PATH_KEYS = ("DATA_DIR", "CONFIG_DIR", "TOKEN_FILE", "DATABASE", "WEIGHTS_DIR", "FACE_ASSETS_DIR",
+             "PROVENANCE_TRUST_ANCHORS")
+SECONDS_KEYS = ("FETCH_TIMEOUT_S", "VIDEO_MAX_DURATION_S", "PROVENANCE_TIMEOUT_S")
+# key -> (smallest, largest) value that makes sense; anything outside is a typo or an attack on ourselves.
+RANGES: dict[str, tuple[float, float]] = {
+    "PORT": (0, 65535),  # 0: a free port
+    "FETCH_MAX_BYTES": (1, 16 * GiB), "FETCH_IMAGE_MAX_BYTES": (1, 4 * GiB), "VIDEO_MAX_BYTES": (1, 64 * GiB),
+    "FETCH_TIMEOUT_S": (0.1, 3600), "FETCH_MAX_REDIRECTS": (0, 20),
+    "MAX_IMAGE_PIXELS": (1, 1 << 30),  # OpenCV's own ceiling (OPENCV_IO_MAX_IMAGE_PIXELS) defaults to 2**30
+    "VIDEO_MAX_DURATION_S": (1, 86400), "FRAMES_PER_VIDEO": (1, 1024), "CLIP_FRAMES": (1, 256),
+    "CLIP_MIN_FRAMES": (1, 256), "MIN_FACE_PX": (1, 4096), "WORKERS": (1, 64), "QUEUE_MAX": (1, 10000),
+    "MAX_UPLOAD_BYTES": (1, 4 * GiB), "MAX_FRAMES_UPLOAD": (1, 1024),
+    "MAX_FRAMES_PIXELS": (1, 1 << 34), "SERVER_THREADS": (1, 256),
+    "PROVENANCE_TIMEOUT_S": (0.1, 3600), "PROVENANCE_C2PA_MAX_BYTES": (1, 64 * GiB),
+    "THRESHOLD_FAKE": (0.0, 1.0), "THRESHOLD_REAL": (0.0, 1.0),
+}
 
 
 class ConfigError(ValueError):
-    """A setting is unknown or has the wrong type."""
+    """A setting is unknown, has the wrong type or an impossible value (`unmask: bad configuration`, exit 2)."""
 
 
 def default_config_dir() -> Path:
@@ -78,6 +101,7 @@ def default_data_dir() -> Path:
 def locate_config_dir(overrides: Mapping[str, Any] | None) -> Path:
     """CONFIG_DIR from the overrides, then UNMASK_CONFIG_DIR, then the platform default."""
     if overrides and overrides.get("CONFIG_DIR"):
+        _check_path("CONFIG_DIR", overrides["CONFIG_DIR"])
         return Path(overrides["CONFIG_DIR"])
     if os.environ.get(f"{ENV_PREFIX}_CONFIG_DIR"):
         return Path(os.environ[f"{ENV_PREFIX}_CONFIG_DIR"])
@@ -86,13 +110,17 @@ def locate_config_dir(overrides: Mapping[str, Any] | None) -> Path:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Settings from a TOML file, keys upper-cased; {} when the file does not exist."""
-    if not path.is_file():
+    if not path.exists():
         return {}
     try:
         with open(path, "rb") as handle:
             raw = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     settings = {str(key).upper(): value for key, value in raw.items()}
     unknown = sorted(set(settings) - set(SETTINGS))
     if unknown:
@@ -100,10 +128,36 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return settings
 
 
-def _type_ok(value: Any, default: Any) -> bool:
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Known settings from UNMASK_<KEY> variables (JSON values, else text); unknown ones are warned about."""
+    settings, prefix = {}, f"{ENV_PREFIX}_"
+    for name in sorted(environ):
+        if not name.startswith(prefix):
+            continue
+        key = name[len(prefix):]
+        if key not in SETTINGS:
+            close = difflib.get_close_matches(key, SETTINGS, n=1)
+            hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+            log.warning("ignoring unknown setting %s%s", name, hint)
+            continue
+        try:
+            settings[key] = json.loads(environ[name])
+        except ValueError:
+            settings[key] = environ[name]
+    return settings
+
+
+def _is_number(value: Any) -> bool:
+    """An int or float, not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _type_ok(value: Any, default: Any, key: str = "") -> bool:
     """Whether a value has the type of a setting's default (ints accepted where floats are)."""
     if isinstance(default, bool):
         return isinstance(value, bool)
+    if key in SECONDS_KEYS:
+        return _is_number(value)
     if isinstance(default, int):
         return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(default, (list, tuple)):
@@ -111,20 +165,43 @@ def _type_ok(value: Any, default: Any) -> bool:
     return isinstance(value, type(default))
 
 
+def _check_path(key: str, value: Any) -> None:
+    """A path setting: unset, or non-empty text / a path without NUL characters."""
+    if value is None:
+        return
+    if not isinstance(value, (str, os.PathLike)) or not str(value) or "\x00" in str(value):
+        raise ConfigError(f"setting {key} must be a path (text), got {value!r}")
+
+
+def validate_paths(config: Mapping[str, Any]) -> None:
+    """Raise ConfigError when a path setting is not a path (checked before paths are derived)."""
+    for key in PATH_KEYS:
+        _check_path(key, config.get(key))
+
+
 def validate(config: Mapping[str, Any]) -> None:
     """Raise ConfigError when a known setting has the wrong type or an impossible value."""
     for key, (default, _) in SETTINGS.items():
         value = config.get(key)
-        if default is not None and not _type_ok(value, default):
+        if default is not None and not _type_ok(value, default, key):
             raise ConfigError(f"setting {key} must be a {type(default).__name__}, got {value!r}")
-    for key in _NUMBER_KEYS_MIN_ONE:
-        if config[key] < 1:
-            raise ConfigError(f"setting {key} must be at least 1, got {config[key]!r}")
-    for key in ("THRESHOLD_FAKE", "THRESHOLD_REAL"):
+    validate_paths(config)
+    for key, (low, high) in RANGES.items():
         value = config.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not 0.0 <= value <= 1.0):
-            raise ConfigError(f"setting {key} must be a number between 0 and 1 or unset, got {value!r}")
+        if value is None and default_is_none(key):
+            continue
+        if not _is_number(value) or not math.isfinite(value) or not low <= value <= high:
+            raise ConfigError(f"setting {key} must be a number from {low:g} to {high:g}, got {value!r}")
+    real, fake = config.get("THRESHOLD_REAL"), config.get("THRESHOLD_FAKE")
+    if real is not None and fake is not None and real > fake:
+        raise ConfigError(f"setting THRESHOLD_REAL ({real!r}) must not be above THRESHOLD_FAKE ({fake!r})")
+    if config["CLIP_MIN_FRAMES"] > config["CLIP_FRAMES"]:
+        raise ConfigError("setting CLIP_MIN_FRAMES must not be above CLIP_FRAMES")
+
+
+def default_is_none(key: str) -> bool:
+    """Whether a setting may be left unset (its default is None)."""
+    return SETTINGS[key][0] is None
 
 
 def resolve_paths(config: dict[str, Any]) -> None:
@@ -155,10 +232,11 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> "flask.Config":
     config.from_mapping(DEFAULTS)
     config_dir = locate_config_dir(overrides)
     config.update(read_config_file(config_dir / CONFIG_FILE_NAME))
-    config.from_prefixed_env(ENV_PREFIX)
+    config.update(read_environment(os.environ))
     if overrides:
         config.from_mapping(overrides)
     config["CONFIG_DIR"] = config.get("CONFIG_DIR") or config_dir
+    validate_paths(config)
     resolve_paths(config)
     validate(config)
     return config

@@ -68,6 +68,24 @@ HTTP_CODES = {
 }
 
 
+# Codes for the errors waitress answers itself, before the app sees the request (it has no route to them).
+SERVER_CODES = {**HTTP_CODES, 400: "invalid_request"}
+SERVER_MESSAGES = {413: "the request body is larger than this companion accepts"}
+
+
+def error_body(code: str, message: str) -> bytes:
+    """The JSON bytes of `{"error": {"code", "message"}}` (for answers made outside Flask)."""
+    import json
+
+    return json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
+
+
+def server_error_response(status: int, detail: str) -> tuple[list[tuple[str, str]], bytes]:
+    """Headers and JSON body for an error the HTTP server (waitress) answers before the app runs."""
+    message = SERVER_MESSAGES.get(status) or str(detail).strip() or "the request could not be read"
+    return [("Content-Type", "application/json")], error_body(SERVER_CODES.get(status, "http_error"), message)
+
+
 def _json_response(status: int, code: str, message: str, headers: dict | None = None):
     """A Flask JSON error response."""
     from flask import jsonify

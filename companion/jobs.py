@@ -120,15 +120,22 @@ class JobPool:
             self.store.finish(job.id, result, sha256)
         except UnmaskError as error:
             log.info("analysis %s failed: %s (%s)", job.id, error.code, error.message)
-            self.store.fail(job.id, error.code, error.message)
+            self._record_failure(job.id, error.code, error.message)
         except Exception:
             log.exception("analysis %s failed unexpectedly", job.id)
-            self.store.fail(job.id, "internal_error", UNEXPECTED_MESSAGE)
+            self._record_failure(job.id, "internal_error", UNEXPECTED_MESSAGE)
         finally:
             try:
                 job.cleanup()
             except OSError:
                 log.warning("could not remove the files of analysis %s", job.id, exc_info=True)
+
+    def _record_failure(self, analysis_id: str, code: str, message: str) -> None:
+        """Store a job's typed error; a database that cannot take it is logged (health reports it)."""
+        try:
+            self.store.fail(analysis_id, code, message)
+        except UnmaskError as error:
+            log.error("analysis %s: could not record its failure: %s", analysis_id, error.message)
 
     def _progress(self, analysis_id: str) -> Callable[[float, str], None]:
         """A progress callback for one job: fraction clamped to 0..1, stage name."""

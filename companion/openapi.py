@@ -5,6 +5,8 @@ ERROR_CODES = (
     "invalid_request", "invalid_json", "invalid_cursor", "unsupported_media_type", "token_missing", "bad_token",
     "origin_forbidden", "host_forbidden", "not_found", "method_not_allowed", "not_done", "too_large", "not_media",
     "undecodable", "fetch_failed", "queue_full", "model_missing", "interrupted", "internal_error",
+    "bad_url", "unsupported_scheme", "empty_media", "image_too_large", "frames_too_large", "database_unusable",
+    "token_unavailable",
 )
 
 
@@ -145,6 +147,8 @@ def _schemas(max_frames: int) -> dict:
             "queue": {"type": "object", "properties": {
                 "depth": {"type": "integer"}, "max": {"type": "integer"}, "workers": {"type": "integer"},
                 "running": {"type": "integer"}}},
+            "database": {"type": "object", "required": ["ok"], "properties": {
+                "ok": {"type": "boolean"}, "problem": {"type": "string"}}},
             "version": {"type": "string"}}},
     }
 
@@ -229,10 +233,13 @@ def _paths() -> dict:
                          "202": {**_json(_ref("Accepted"), "Queued, or joined an identical job already queued "
                                                            "or running; poll GET /v1/analyses/{analysis_id}"),
                                  "headers": {"Location": {"schema": {"type": "string"}}}},
-                         "400": _error("invalid_request or invalid_json"),
-                         "413": _error("too_large: the body exceeds MAX_UPLOAD_BYTES"),
-                         "415": _error("unsupported_media_type (body not JSON/multipart) or not_media (upload)"),
-                         "503": _error("queue_full (retry after Retry-After seconds) or model_missing",
+                         "400": _error("invalid_request, invalid_json, bad_url or unsupported_scheme"),
+                         "413": _error("too_large: the body exceeds MAX_UPLOAD_BYTES; image_too_large or "
+                                       "frames_too_large: the frames' headers announce too many pixels"),
+                         "415": _error("unsupported_media_type (body not JSON/multipart), not_media or "
+                                       "empty_media (upload)"),
+                         "503": _error("queue_full (retry after Retry-After seconds), model_missing or "
+                                       "database_unusable",
                                        {"Retry-After": {"schema": {"type": "integer"}}}),
                          **_COMMON_ERRORS}},
             "get": {"summary": "History, newest first", "operationId": "listAnalyses",
@@ -258,6 +265,18 @@ def _paths() -> dict:
                                    "400": _error("invalid_request or invalid_json"), "404": not_found,
                                    "409": _error("not_done: the analysis has no result to correct"),
                                    "415": _error("unsupported_media_type"), **_COMMON_ERRORS}}},
+        "/v1/analyses/{analysis_id}/report": {
+            "parameters": [_ID_PARAM,
+                           {"name": "format", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["html", "json"]},
+                            "description": "html (default, or by Accept) or json"}],
+            "get": {"summary": "The report of a finished analysis (self-contained HTML, or JSON)",
+                    "operationId": "getReport",
+                    "responses": {"200": {"description": "The report",
+                                          "content": {"text/html": {"schema": {"type": "string"}},
+                                                      "application/json": {"schema": {"type": "object"}}}},
+                                  "400": _error("invalid_request: unknown format"), "404": not_found,
+                                  "409": _error("not_done: the analysis has no result yet"), **_COMMON_ERRORS}}},
         "/v1/feedback.csv": {
             "get": {"summary": "Every correction with its result, as CSV", "operationId": "exportFeedback",
                     "responses": {"200": {"description": "CSV with a header row",

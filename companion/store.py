@@ -9,6 +9,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from companion.errors import Unavailable
+from companion.private_files import private_file, tighten_if_present
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS analyses (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -54,39 +57,80 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+# Cursors are sequence numbers below this (SQLite integers are 64-bit; anything longer is not ours).
+CURSOR_MAX = 2 ** 62
+FIX_HINT = ("stop the companion, move that file aside (or delete it: the history, cached results and "
+            "corrections are lost) and start again")
+
+
 class InvalidCursor(ValueError):
     """A history cursor that this store did not hand out."""
+
+
+class DatabaseUnusable(Unavailable):
+    """The SQLite file is damaged, not a database, or cannot be written (503 database_unusable)."""
+
+    code = "database_unusable"
 
 
 class Store:
     """One SQLite database shared by the request threads and the workers (one connection, one lock)."""
 
     def __init__(self, path: Path):
-        """Open (or create) the database at `path` in WAL mode."""
+        """Open (or create) the database at `path` in WAL mode, its files 0600; DatabaseUnusable if damaged."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        self.problem: str | None = None
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(SCHEMA)
+            self._db.execute("SELECT seq FROM analyses ORDER BY seq DESC LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise DatabaseUnusable(f"the history database {self.path} cannot be used ({exc}); {FIX_HINT}") from None
+        tighten_if_present(self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm"))
 
     def close(self) -> None:
         """Close the database connection."""
         with self._lock:
             self._db.close()
 
+    def _failed(self, exc: sqlite3.Error) -> DatabaseUnusable:
+        """Remember a database failure (health reports it) and the typed error to raise."""
+        self.problem = f"the history database {self.path.name} failed: {exc}"
+        return DatabaseUnusable(f"the history database cannot be used ({exc}); {FIX_HINT}")
+
     def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
-        """Run one statement under the lock (autocommit)."""
+        """Run one statement under the lock (autocommit); database failures -> DatabaseUnusable."""
         with self._lock:
-            return self._db.execute(sql, params)
+            try:
+                cursor = self._db.execute(sql, params)
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise
+                raise self._failed(exc) from None
+            self.problem = None
+            return cursor
 
     def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        """All rows of a query, fetched under the lock."""
+        """All rows of a query, fetched under the lock; database failures -> DatabaseUnusable."""
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise self._failed(exc) from None
+
+    def check(self) -> str | None:
+        """Why the database cannot be used now (a cheap read, plus the last failure of any write), or None."""
+        try:
+            self._rows("SELECT seq FROM analyses ORDER BY seq DESC LIMIT 1")
+        except DatabaseUnusable:
+            pass
+        return self.problem
 
     def create(self, *, source: dict, source_key: str, model_version: str, sha256: str | None = None,
                status: str = "queued", result: dict | None = None, cached_from: str | None = None) -> str:
@@ -195,8 +239,8 @@ class Store:
 def _parse_cursor(cursor: str | None) -> int:
     """The sequence number a cursor stands for (a value above every row when there is none)."""
     if cursor in (None, ""):
-        return 2 ** 62
-    if not cursor.isdigit():
+        return CURSOR_MAX
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19 or int(cursor) > CURSOR_MAX:
         raise InvalidCursor(cursor)
     return int(cursor)
 

@@ -8,8 +8,18 @@ import stat
 import threading
 from pathlib import Path
 
+from companion.config import ConfigError
+from companion.errors import Unavailable
+from companion.private_files import parent_dir
+
 TOKEN_BYTES = 32
 FILE_MODE = 0o600
+
+
+class TokenUnavailable(Unavailable):
+    """The token file vanished or cannot be read while serving (503; `unmask token` makes a new one)."""
+
+    code = "token_unavailable"
 
 
 def new_token() -> str:
@@ -19,7 +29,7 @@ def new_token() -> str:
 
 def _write_private(path: Path, text: str) -> None:
     """Replace a file atomically with `text`, readable and writable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    parent_dir(path)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
@@ -43,12 +53,23 @@ class TokenFile:
         self._token = ""
 
     def ensure(self) -> str:
-        """Create the token when there is none, tighten a too-open file mode, and return the token."""
-        with self._lock:
-            if not self.path.exists() or not self.path.read_text(encoding="ascii").strip():
-                _write_private(self.path, new_token())
-            self._fix_mode()
-        return self.current()
+        """Create the token when there is none, tighten a too-open file mode, and return the token.
+
+        A token path that is a folder, unreadable or not ASCII text is a ConfigError (exit 2 at start).
+        """
+        try:
+            with self._lock:
+                if self.path.exists() and not self.path.is_file():
+                    raise ConfigError(f"TOKEN_FILE {self.path} is not a file (a folder?); remove it or set "
+                                      "TOKEN_FILE to a file path")
+                if not self.path.exists() or not self.path.read_text(encoding="ascii").strip():
+                    _write_private(self.path, new_token())
+                self._fix_mode()
+            return self.current()
+        except (OSError, UnicodeDecodeError, TokenUnavailable) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "message", None) or "not ASCII text"
+            raise ConfigError(f"TOKEN_FILE {self.path} cannot be used ({reason}); delete it and run "
+                              "`unmask token` to make a new one") from None
 
     def _fix_mode(self) -> None:
         """Set the file's mode to 0600 when group or others may touch it."""
@@ -56,14 +77,22 @@ class TokenFile:
             os.chmod(self.path, FILE_MODE)
 
     def current(self) -> str:
-        """The token now in the file (read again only when its inode, size or mtime changed)."""
-        info = self.path.stat()
-        signature = (info.st_ino, info.st_size, info.st_mtime_ns)
-        with self._lock:
-            if signature != self._signature:
-                self._token = self.path.read_text(encoding="ascii").strip()
-                self._signature = signature
-            return self._token
+        """The token now in the file (read again only when its inode, size or mtime changed).
+
+        TokenUnavailable (503) when the file was deleted, replaced by a folder or made unreadable.
+        """
+        try:
+            info = self.path.stat()
+            signature = (info.st_ino, info.st_size, info.st_mtime_ns)
+            with self._lock:
+                if signature != self._signature:
+                    self._token = self.path.read_text(encoding="ascii").strip()
+                    self._signature = signature
+                return self._token
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not ASCII text"
+            raise TokenUnavailable(f"the pairing token file cannot be read ({reason}); run `unmask token` "
+                                   "to make a new one and paste it into the extension") from None
 
     def rotate(self) -> str:
         """Replace the token with a new one; running servers pick it up on their next request."""

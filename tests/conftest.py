@@ -1,7 +1,13 @@
 """Fixtures shared by every test package."""
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# OpenCV reads its own pixel ceiling once, when cv2 is loaded: set it (as `unmask serve` does) before any
+# test module imports cv2, so in-process decodes have the same second guard as the served companion.
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", "50000000")
 
 
 @pytest.fixture(scope="session")

@@ -41,14 +41,17 @@ def face_detector_problem(config) -> str | None:
 @bp.get("/health")
 def health():
     """Whether the companion can analyse now: detectors (version or why missing), face detector, queue."""
+    services = current_app.extensions["unmask"]
     statuses = detector_statuses(current_app.config)
     faces_problem = face_detector_problem(current_app.config)
-    ok = faces_problem is None and all(status.missing is None for status in statuses)
+    database_problem = services.store.check()
+    ok = faces_problem is None and database_problem is None and all(status.missing is None for status in statuses)
     return jsonify({
         "status": "ok" if ok else "degraded",
         "models": [status.to_dict() for status in statuses],
         "faces": {"ready": True} if faces_problem is None else {"ready": False, "missing": faces_problem},
-        "queue": current_app.extensions["unmask"].pool.stats(),
+        "queue": services.pool.stats(),
+        "database": {"ok": True} if database_problem is None else {"ok": False, "problem": database_problem},
         "version": companion_version(),
     })
 

@@ -17,6 +17,7 @@ from companion.errors import BadRequest, UnmaskError
 from companion.work import FramesSource, PageSource, UploadSource, UrlSource, new_private_dir, remover
 
 MAX_URL_LENGTH = 8192
+MAX_TIMESTAMP_S = 1e9  # about 31 years of video
 SNIFF_BYTES = 4096
 JSON_SOURCES = ("url", "page_url", "frames")
 _DATA_URL_PREFIX = "data:"
@@ -47,13 +48,22 @@ class Submission:
 
 
 def parse_json_body(request: Request) -> Any:
-    """The request's JSON document; 415 when it is not JSON, 400 when it does not parse."""
+    """The request's JSON document; 415 when it is not JSON, 400 when it does not parse or nests too deep."""
     if not request.is_json:
         raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
     try:
         return json.loads(request.get_data(cache=True) or b"")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON", code="invalid_json") from None
+    except RecursionError:
+        raise BadRequest("the body's JSON is nested too deeply", code="invalid_json") from None
+
+
+def parse_count(raw: str, name: str, low: int, high: int) -> int:
+    """A whole number written in ASCII digits from `low` to `high`, or InvalidRequest."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)) or not low <= int(raw) <= high:
+        raise InvalidRequest(f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
 
 
 def parse_submission(request: Request, config: Mapping[str, Any]) -> Submission:
@@ -75,24 +85,26 @@ def parse_submission(request: Request, config: Mapping[str, Any]) -> Submission:
     if given[0] == "page_url":
         url = validate_url(body["page_url"], "page_url")
         return Submission({"type": "page_url", "page_url": url}, f"page:{url}", None, PageSource(url))
-    return _parse_frames(body["frames"], int(config["MAX_FRAMES_UPLOAD"]))
+    return _parse_frames(body["frames"], config)
 
 
 def validate_url(value: Any, name: str) -> str:
-    """An absolute http(s) URL with a host, or InvalidRequest."""
+    """An absolute http(s) URL with a host: invalid_request (not text), bad_url, unsupported_scheme (400)."""
+    from companion.netguard import parse_url
+
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequest(f"{name} must be a non-empty string")
     url = value.strip()
     if len(url) > MAX_URL_LENGTH or any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
-        raise InvalidRequest(f"{name} is too long or contains spaces or control characters")
+        raise BadRequest(f"{name} is too long or contains spaces or control characters", code="bad_url")
     try:
         parts = urlsplit(url)
         parts.port
     except ValueError:
-        raise InvalidRequest(f"{name} is not a valid URL") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest(f"{name} must be an absolute http:// or https:// URL")
-    return url
+        raise BadRequest(f"{name} is not a valid URL", code="bad_url") from None
+    if not parts.scheme:
+        raise BadRequest(f"{name} must be an absolute http:// or https:// URL", code="bad_url")
+    return parse_url(url).url  # unsupported_scheme, credentials_in_url, bad_url (no host)
 
 
 def _decode_frame_data(value: Any, position: int) -> bytes:
@@ -111,15 +123,22 @@ def _decode_frame_data(value: Any, position: int) -> bytes:
 
 
 def _frame_timestamp(value: Any, position: int) -> float:
-    """A frame's timestamp: a finite number of seconds, not negative."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise InvalidRequest(f"frames[{position}].timestamp must be a number of seconds (0 or more)")
-    return float(value)
+    """A frame's timestamp: a finite number of seconds from 0 to MAX_TIMESTAMP_S."""
+    try:
+        seconds = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    except OverflowError:  # an integer with thousands of digits
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_TIMESTAMP_S:
+        raise InvalidRequest(f"frames[{position}].timestamp must be a number of seconds from 0 to {MAX_TIMESTAMP_S:g}")
+    return seconds
 
 
-def _parse_frames(frames: Any, max_frames: int) -> Submission:
-    """Validated frames: a list of 1..max_frames {data, timestamp} objects."""
+def _parse_frames(frames: Any, config: Mapping[str, Any]) -> Submission:
+    """Validated frames: a list of 1..MAX_FRAMES_UPLOAD {data, timestamp} objects within the pixel budget."""
+    from companion.frame_budget import check_frame_sizes
     from companion.pipeline import FrameUpload, frames_sha256
+
+    max_frames = int(config["MAX_FRAMES_UPLOAD"])
 
     if not isinstance(frames, list) or not 1 <= len(frames) <= max_frames:
         raise InvalidRequest(f"frames must be a list of 1 to {max_frames} objects")
@@ -129,6 +148,7 @@ def _parse_frames(frames: Any, max_frames: int) -> Submission:
             raise InvalidRequest(f"frames[{position}] must be an object with exactly: data, timestamp")
         uploads.append(FrameUpload(_decode_frame_data(item["data"], position),
                                    _frame_timestamp(item["timestamp"], position)))
+    check_frame_sizes([upload.data for upload in uploads], config)
     sha256 = frames_sha256(uploads)
     return Submission({"type": "frames", "count": len(uploads)}, f"sha256:{sha256}", sha256, FramesSource(uploads))
 
@@ -152,9 +172,7 @@ def _save_upload(upload, folder) -> Submission:
     from companion.sniff import extension_for, sniff
 
     head = upload.stream.read(SNIFF_BYTES)
-    if not head:
-        raise InvalidRequest("the uploaded file is empty")
-    kind, mime = sniff(head)
+    kind, mime = sniff(head)  # 415 empty_media when there are no bytes
     path = folder / f"upload{extension_for(mime)}"
     digest, size = hashlib.sha256(head), len(head)
     with open(path, "wb") as out:
