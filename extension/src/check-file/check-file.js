@@ -36,6 +36,7 @@ function show(state, media, file) {
     media,
     t,
     handlers: {
+      reverseSearch,
       onCheckAgain: () => check(file),
       onFeedback: async (analysisId, label, note) => {
         const analysis = await ask({ type: MSG.PAGE_FEEDBACK, analysisId, label, note });
@@ -77,6 +78,10 @@ async function check(file) {
   show(state, media, file);
 }
 
+let reverseSearch = false;
+ext.storage.local.get(["reverseSearch"]).then((stored) => {
+  reverseSearch = stored.reverseSearch === true;
+});
 localize();
 const style = document.createElement("style");
 style.textContent = card.CSS;

@@ -331,6 +331,7 @@
             return analysis;
           },
           onReport: options.onReport ? (id) => options.onReport(id) : undefined,
+          reverseSearch: Boolean(options.prefs().reverseSearch),
           onFaceFocus: (face) => (face ? showFace(key, anchor, face, "card") : showFlaggedFace()),
           onSeek: video ? (seconds) => {
             video.currentTime = seconds;

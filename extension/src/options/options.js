@@ -103,6 +103,7 @@ async function main() {
   $("min-face").value = String(prefs.minFacePx);
   $("show-likely-real").checked = prefs.showLikelyReal;
   $("show-no-face").checked = prefs.showNoFace;
+  $("reverse-search").checked = prefs.reverseSearch;
   showSites(prefs.autoCheckSites);
   $("pair-form").addEventListener("submit", onPair);
   $("add-site").addEventListener("submit", onAddSite);
@@ -110,6 +111,7 @@ async function main() {
   $("min-face").addEventListener("change", () => save({ minFacePx: settings.normalize({ minFacePx: $("min-face").value }).minFacePx }));
   $("show-likely-real").addEventListener("change", (e) => save({ showLikelyReal: e.target.checked }));
   $("show-no-face").addEventListener("change", (e) => save({ showNoFace: e.target.checked }));
+  $("reverse-search").addEventListener("change", (e) => save({ reverseSearch: e.target.checked }));
   showStatus(await ask({ type: MSG.GET_STATUS }));
 }
 

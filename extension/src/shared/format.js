@@ -211,7 +211,44 @@
     return parts.map((p) => String(p ?? "").trim().replace(/[.。]+$/u, "")).filter(Boolean).join(", ");
   }
 
+  // Reverse image search engines that take an image's address (never an upload).
+  const REVERSE_SEARCH = Object.freeze([
+    ["Google Lens", (u) => `https://lens.google.com/uploadbyurl?url=${u}`],
+    ["TinEye", (u) => `https://tineye.com/search?url=${u}`],
+    ["Bing", (u) => `https://www.bing.com/images/search?view=detailv2&iss=sbi&q=imgurl:${u}`],
+    ["Yandex", (u) => `https://yandex.com/images/search?rpt=imageview&url=${u}`],
+  ]);
+
+  /** Whether a URL is on the public web (http(s), not this computer, not a private network or name). */
+  function isPublicUrl(text) {
+    let url;
+    try {
+      url = new URL(String(text));
+    } catch {
+      return false;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:" || url.username || url.password) return false;
+    const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+    if (!host.includes(".") && !host.includes(":")) return false; // "localhost", intranet names
+    if (/\.(local|localhost|internal|lan|home|test|invalid|example)$/.test(host)) return false;
+    const v4 = host.match(/^(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+    if (v4) {
+      const [a, b] = [Number(v4[1]), Number(v4[2])];
+      return !(a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127));
+    }
+    if (host.includes(":")) return !(host === "::1" || /^f[cd]/.test(host) || /^fe80/.test(host) || host === "::");
+    return true;
+  }
+
+  /** Links that search the web for an image by its public address ([{name, href}]); [] for other addresses. */
+  function reverseSearchLinks(imageUrl) {
+    if (!isPublicUrl(imageUrl)) return [];
+    const encoded = encodeURIComponent(imageUrl);
+    return REVERSE_SEARCH.map(([name, make]) => ({ name, href: make(encoded) }));
+  }
+
   ns.format = Object.freeze({
+    isPublicUrl, reverseSearchLinks,
     scoredPoints, temporalCurve, temporalScore, timelineSegments, faceCrop, shortLabel, clock, totalSeconds,
     facesInOrder, boxOnElement, scoreBar, cardPlacement, popupRows, worstStretch, seconds, spokenList,
   });

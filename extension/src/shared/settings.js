@@ -11,6 +11,7 @@
     minFacePx: 96, // smallest rendered width and height of media checked automatically
     showLikelyReal: true, // badge on "likely real" results
     showNoFace: false, // badge on "no face" results of automatic checks
+    reverseSearch: false, // reverse image search links in the card (they leave this computer: off until turned on)
   });
   const SETTING_KEYS = Object.freeze(Object.keys(DEFAULTS));
   const TOKEN_KEY = "pairingToken";
@@ -28,7 +29,7 @@
     }
     const px = Number(raw.minFacePx);
     if (Number.isFinite(px)) out.minFacePx = Math.min(MIN_FACE_RANGE[1], Math.max(MIN_FACE_RANGE[0], Math.round(px)));
-    for (const key of ["showLikelyReal", "showNoFace"]) {
+    for (const key of ["showLikelyReal", "showNoFace", "reverseSearch"]) {
       if (typeof raw[key] === "boolean") out[key] = raw[key];
     }
     return out;

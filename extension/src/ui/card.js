@@ -82,6 +82,8 @@
     .card .prov-facts summary { cursor: pointer; color: #0969da; margin: 4px 0; }
     .card .prov-facts summary:focus-visible { outline: 3px solid #1a73e8; outline-offset: 2px; }
     .card .prov-facts .facts { font-size: 12px; }
+    .card .reverse { border-top: 1px solid #d0d7de; margin-top: 8px; }
+    .card .search-link { color: #0969da; }
   `;
 
   /** An element with a class and optional text. */
@@ -388,6 +390,35 @@
     return section;
   }
 
+  /**
+   * Reverse image search (only when the user turned it on in the options): links that open a search
+   * engine with the image's public address, in a new tab, only when clicked; never an upload.
+   */
+  function reverseSearchSection(doc, analysis, t) {
+    const source = analysis.source ?? {};
+    if (analysis.result?.media?.kind !== "image") return null;
+    const section = el(doc, "section", "reverse");
+    section.append(el(doc, "h3", null, t("cardReverseSearch")));
+    const links = source.type === "url" ? ns.format.reverseSearchLinks(source.url) : [];
+    if (!links.length) {
+      section.append(el(doc, "p", "muted", t("cardReverseSearchNeedsPublic")));
+      return section;
+    }
+    section.append(el(doc, "p", "muted", t("cardReverseSearchLeaves")));
+    const row = el(doc, "div", "choice-row");
+    for (const link of links) {
+      const a = el(doc, "a", "search-link", link.name);
+      a.href = link.href;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      a.referrerPolicy = "no-referrer";
+      a.setAttribute("aria-label", t("cardReverseSearchAria", [link.name]));
+      row.append(a);
+    }
+    section.append(row);
+    return section;
+  }
+
   /** The body of a finished check. */
   function resultBody(doc, root, analysis, media, t, handlers) {
     const { result } = analysis;
@@ -419,6 +450,10 @@
     }
     const provenance = provenanceSection(doc, result.provenance, t);
     if (provenance) root.append(provenance);
+    if (handlers.reverseSearch) {
+      const search = reverseSearchSection(doc, analysis, t);
+      if (search) root.append(search);
+    }
     const facts = el(doc, "dl", "facts");
     fact(doc, facts, t("cardModel"), `${result.model?.name ?? "?"} ${result.model?.version ?? ""}`.trim());
     const checked = new Date(result.checked_at ?? analysis.created_at ?? Date.now()).toLocaleString();

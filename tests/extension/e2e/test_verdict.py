@@ -393,3 +393,51 @@ def test_a_first_install_opens_the_welcome_page_that_finds_pairs_and_tries(playw
         welcome.screenshot(path=str(screenshots / "welcome.png"), full_page=True)
     finally:
         fresh.context.close()
+
+
+def test_reverse_image_search_is_off_until_turned_on_and_only_links(paired, companion, group_site):
+    """Off by default; once on, the card links to four engines with the image's public address, opening nothing."""
+    options = paired.page("src/options/options.html")
+    assert not options.is_checked("#reverse-search")
+    assert "They leave this computer" in options.inner_text("#reverse-search-hint")
+    page = open_group_page(paired, group_site, "reverse")
+    right_click_check(paired, page, "#group", {"mediaType": "image", "srcUrl": group_site.url("/img/group.jpg?page=reverse")})
+    ax = AXReader(page)
+    final_badges(ax)
+    ax.click(ax.badges()[0])
+    card = wait_until(lambda: ax.text_under(*CARD), 10, what="the card")
+    assert "Search the web for this image" not in card
+    page.keyboard.press("Escape")
+
+    options.check("#reverse-search")
+    wait_until(lambda: paired.worker().evaluate("chrome.storage.local.get('reverseSearch')").get("reverseSearch") is True,
+               5, what="the option saved")
+    try:
+        ax.click(ax.badges()[0])
+        card = wait_until(lambda: "Search the web" in ax.text_under(*CARD) and ax.text_under(*CARD), 10,
+                          what="the reverse search section")
+        assert "needs an image with a public web address" in card  # the fixture site is on this computer
+
+        # The same card for an image on the public web, drawn in an extension page: links, never a request.
+        requests_seen = []
+        checker = paired.page("src/check-file/check-file.html")
+        checker.on("request", lambda r: requests_seen.append(r.url))
+        links = checker.evaluate("""() => {
+            const analysis = { id: "x", created_at: "2026-01-01T00:00:00Z", source: { type: "url", url: "https://news.example.org/a.jpg" },
+              result: { verdict: "likely_real", score: 0.1, faces: [], media: { kind: "image", sha256: "0" } } };
+            const node = Unmask.card.render(document, { phase: "done", manual: true, analysis },
+              { t: (key, subs) => chrome.i18n.getMessage(key, subs), handlers: { reverseSearch: true } });
+            document.body.append(node);
+            return [...node.querySelectorAll("a.search-link")].map((a) => ({ text: a.textContent, href: a.href, target: a.target,
+              rel: a.rel, label: a.getAttribute("aria-label") }));
+        }""")
+        assert [link["text"] for link in links] == ["Google Lens", "TinEye", "Bing", "Yandex"]
+        assert all("news.example.org%2Fa.jpg" in link["href"] and link["target"] == "_blank"
+                   and "noreferrer" in link["rel"] and "leaves this computer" in link["label"] for link in links)
+        assert "These links leave this computer" in checker.inner_text("body")
+        assert not [url for url in requests_seen if "google" in url or "tineye" in url or "bing" in url or "yandex" in url]
+        checker.close()
+    finally:
+        paired.worker().evaluate("chrome.storage.local.set({reverseSearch: false})")
+    options.close()
+    page.close()

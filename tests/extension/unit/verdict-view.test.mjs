@@ -79,3 +79,15 @@ test("durations never read 0.0 s and spoken lists have no double full stop", () 
   assert.equal(format.spokenList(["Not checked", "", "The companion is not running. Start it with “unmask serve”."]),
     "Not checked, The companion is not running. Start it with “unmask serve”");
 });
+
+test("reverse image search links only for a public address, never for this computer or a private network", () => {
+  const links = format.reverseSearchLinks("https://news.example.org/img/a photo.jpg?x=1&y=2");
+  assert.deepEqual(links.map((l) => l.name), ["Google Lens", "TinEye", "Bing", "Yandex"]);
+  assert.ok(links.every((l) => l.href.startsWith("https://") && l.href.includes(encodeURIComponent("https://news.example.org/img/a photo.jpg?x=1&y=2"))));
+  for (const local of ["http://127.0.0.1:8000/a.jpg", "http://localhost/a.jpg", "http://192.168.1.4/a.jpg", "http://10.0.0.1/a.jpg",
+    "http://[::1]/a.jpg", "http://printer.local/a.jpg", "http://intranet/a.jpg", "file:///a.jpg", "data:image/png;base64,AA",
+    "https://user:pw@example.org/a.jpg", "http://172.20.0.1/a.jpg"]) {
+    assert.deepEqual(format.reverseSearchLinks(local), [], local);
+  }
+  assert.ok(format.isPublicUrl("https://8.8.8.8/a.jpg"));
+});
