@@ -26,7 +26,8 @@ from models.detectors.calibration import Calibration
 from models.evaluation import metrics
 from models.training.calibration import choose_bands, fit_calibration
 from models.training.checkpoints import load_checkpoint, save_checkpoint
-from models.training.temporal_data import CLIP_KINDS, ClipBank, Donors, bank_of, source_clips, still_source, video_sources
+from models.training.temporal_data import (CLIP_KINDS, ClipBank, Donors, bank_of, source_clips, still_source,
+                                           video_sources)
 from models.training.train_config import portable, resolve
 from models.training.trainer import lr_at
 
@@ -397,7 +398,8 @@ def write_temporal_files(model, features_tflite: Path, config: dict, report: dic
         "keras_weights": "temporal.weights.h5", "keras_weights_sha256": sha256_file(out_dir / "temporal.weights.h5"),
         "frame_cnn_weights_sha256": sha256_file(frame_weights) if frame_weights else None,
         "max_frames": int(config["clip_frames"]), "signals": list(SIGNAL_NAMES),
-        "score": "probability that the clip flickers (smooth fakes are labelled 0; see models/training/temporal_data.py)",
+        "score": ("probability that the clip flickers (smooth fakes are labelled 0; "
+                  "see models/training/temporal_data.py)"),
         "calibration": report["calibration"], "bands": report["bands"],
         "input_size": int(config.get("crop_size", 224)),
         "parameters": report["parameters"], "validation": report["validation"],

@@ -155,7 +155,7 @@ class Trainer:
         else:
             schedule = learning_rate_callback(model, config["learning_rate"], config["warmup_steps"],
                                               self.main_steps, step)
-        history = model.fit(ds, epochs=1, verbose=0, callbacks=[schedule])
+        history = model.fit(ds, epochs=1, verbose=0, callbacks=[schedule], shuffle=False)  # ds is shuffled already
         return float(np.mean(history.history["loss"]))
 
     def validation_sets(self, faces, banks, size: int, families) -> dict:
