@@ -6,6 +6,7 @@ import pytest
 
 from models.detectors import registry
 from models.detectors.weights_manifest import WEIGHTS_DIR, sha256_file
+from models.training.export import frame_version
 from tests.models.fixtures import astronaut_crop
 
 
@@ -22,6 +23,14 @@ def test_shipped_files_match_their_sha256(name):
     assert sha256_file(WEIGHTS_DIR / e["file"]) == e["sha256"]
     assert sha256_file(WEIGHTS_DIR / e["keras_weights"]) == e["keras_weights_sha256"]
     assert e["parameters"] == 653_937
+
+
+@pytest.mark.parametrize("name", FRAME_CNNS)
+def test_a_frame_detectors_version_is_made_from_its_shipped_files(name):
+    # its config file counts: frame_cnn.config.json keeps its absolute paths until its weights change
+    e = entry(name)
+    config_text = (WEIGHTS_DIR / f"{name}.config.json").read_text()
+    assert frame_version(e["sha256"], config_text, e["bands"], e.get("bands_with")) == e["version"]
 
 
 def test_the_generated_specialist_continued_the_shipped_frame_cnn():

@@ -1,5 +1,6 @@
 """A short training run lowers the loss, resumes from its checkpoint, and exports weights that load."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from models.faces.align import resize_crops  # noqa: E402
 from models.training.data import validation_arrays  # noqa: E402
 from models.training.export import predict_batched  # noqa: E402
 from models.training.pseudo_fakes import FAMILIES  # noqa: E402
+from models.training.train_config import PATH_KEYS  # noqa: E402
 from models.training.trainer import Trainer  # noqa: E402
 from tests.models.fixtures import astronaut_crop, tiny_face_set  # noqa: E402
 
@@ -71,6 +73,8 @@ def test_exported_tflite_matches_keras_after_calibration(trained):
     assert set(manifest["validation"]) == {"blend", "all"}
     assert manifest["bands"]["real_below"] <= manifest["bands"]["fake_from"]
     assert "blend" in FAMILIES
+    exported = json.loads((export_dir / "frame_cnn.config.json").read_text())
+    assert exported["run_dir"] and not any(Path(exported[key]).is_absolute() for key in PATH_KEYS if key in exported)
 
 
 def test_a_phase_with_its_own_rate_and_tight_cuts(tmp_path):
