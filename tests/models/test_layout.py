@@ -180,6 +180,16 @@ def test_the_project_keeps_its_layout():
     assert violations(ROOT) == []
 
 
+def test_unmask_train_and_evaluate_name_modules_with_a_main():
+    from companion.cli import MODEL_COMMANDS
+
+    known = modules(ROOT)
+    for module, _ in MODEL_COMMANDS.values():  # imported by name only when the command runs
+        assert _within(module, OFFLINE)
+        tree = ast.parse(known[module].read_text())
+        assert any(isinstance(node, ast.FunctionDef) and node.name == "main" for node in tree.body), module
+
+
 def test_a_clean_small_tree_passes(tmp_path):
     assert violations(_tree(tmp_path, CLEAN)) == []
 
