@@ -115,6 +115,15 @@ const route = createRouter(
       from: FROM.PAGE,
       handle: (msg) => ext.tabs.sendMessage(Number(msg.tabId), { type: MSG.SHOW_MEDIA, mediaKey: String(msg.mediaKey) }, Number(msg.frameId) || 0),
     },
+    [MSG.CHECK_ADDRESS]: { from: FROM.PAGE, handle: (msg) => checkAddress(msg) },
+    [MSG.GET_HISTORY]: {
+      from: FROM.PAGE,
+      handle: (msg) => {
+        const limit = Math.min(100, Math.max(1, Number(msg.limit) || 50));
+        const cursor = msg.cursor ? `&cursor=${encodeURIComponent(String(msg.cursor))}` : "";
+        return client.request(`/v1/analyses?limit=${limit}${cursor}`);
+      },
+    },
     [MSG.PROBE_COMPANION]: { from: FROM.PAGE, handle: (msg) => probeCompanion(msg) },
     [MSG.GET_REPORT]: { from: FROM.PAGE, handle: async (msg) => ({ text: await client.report(analysisIdOf(msg), msg.format) }) },
     [MSG.PAGE_FEEDBACK]: { from: FROM.PAGE, handle: (msg) => sendFeedback(msg) },
@@ -138,6 +147,14 @@ function analysisIdOf({ analysisId }) {
   const id = String(analysisId ?? "");
   if (!ANALYSIS_ID.test(id)) throw new CompanionError("invalid_request", "not an analysis id");
   return id;
+}
+
+/** Check media by its address (typed or pasted): a video page for yt-dlp, else the address itself. */
+async function checkAddress({ url }) {
+  const text = String(url ?? "").trim();
+  if (!findMedia.isHttpUrl(text)) throw new CompanionError("bad_url", "not an http(s) address");
+  const answer = await client.submit(findMedia.isVideoPage(text) ? { page_url: text } : { url: text });
+  return answer.status === "done" ? answer : client.waitForAnalysis(answer.id);
 }
 
 /** Whether a companion answers at an address (no token needed), and its models. */

@@ -30,23 +30,45 @@ async function previewOf(file) {
   return img;
 }
 
-/** Show a state with the shared card. */
+/** Show a state with the shared card (of a file). */
 function show(state, media, file) {
+  showWith(state, media, () => check(file));
+}
+
+/** Show a state with the shared card; `again` runs "Check again". */
+function showWith(state, media, again) {
   const node = card.render(document, state, {
     media,
     t,
     handlers: {
       reverseSearch,
-      onCheckAgain: () => check(file),
+      onCheckAgain: again,
       onFeedback: async (analysisId, label, note) => {
         const analysis = await ask({ type: MSG.PAGE_FEEDBACK, analysisId, label, note });
-        if (analysis?.feedback) show(badgeState.reduce(state, { type: "feedback", feedback: analysis.feedback }), media, file);
+        if (analysis?.feedback) showWith(badgeState.reduce(state, { type: "feedback", feedback: analysis.feedback }), media, again);
         return analysis;
       },
       onReport: (analysisId) => ext.tabs.create({ url: ext.runtime.getURL(`src/report/report.html?id=${encodeURIComponent(analysisId)}`) }),
     },
   });
   $("result").replaceChildren(node);
+}
+
+/** Check media by its address and show its result. */
+async function checkAddress(url) {
+  const text = String(url ?? "").trim();
+  if (!text) return;
+  const again = () => checkAddress(text);
+  let state = badgeState.initial(true);
+  $("status").textContent = t("checkAddressSending", [text]);
+  showWith(state, null, again);
+  try {
+    state = badgeState.reduce(state, { type: "done", analysis: await ask({ type: MSG.CHECK_ADDRESS, url: text }) });
+  } catch (error) {
+    state = badgeState.reduce(state, { type: "error", error: { key: error.key ?? "errorUnknown", code: error.code } });
+  }
+  $("status").textContent = "";
+  showWith(state, null, again);
 }
 
 /** The first file of a drop or a paste (an image copied from a page or an app arrives as a file). */
@@ -109,3 +131,12 @@ document.addEventListener("paste", (event) => {
   event.preventDefault();
   void check(file);
 });
+$("address-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  void checkAddress($("address").value);
+});
+const asked = new URLSearchParams(location.search).get("url");
+if (asked) {
+  $("address").value = asked;
+  void checkAddress(asked);
+}

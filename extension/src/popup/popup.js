@@ -146,6 +146,12 @@ async function main() {
   document.getElementById("pair-form").addEventListener("submit", onPair);
   document.getElementById("open-options").addEventListener("click", () => ext.runtime.openOptionsPage());
   document.getElementById("open-check-file").addEventListener("click", () => ext.tabs.create({ url: ext.runtime.getURL("src/check-file/check-file.html") }));
+  document.getElementById("open-history").addEventListener("click", () => ext.tabs.create({ url: ext.runtime.getURL("src/history/history.html") }));
+  document.getElementById("address-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const url = document.getElementById("address").value.trim();
+    if (url) void ext.tabs.create({ url: ext.runtime.getURL(`src/check-file/check-file.html?url=${encodeURIComponent(url)}`) });
+  });
   const tab = await targetTab();
   await showSite(tab);
   if (tab?.id >= 0) {

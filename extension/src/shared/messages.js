@@ -24,6 +24,8 @@
     PAGE_FEEDBACK: "page-feedback", // {analysisId, label, note} from an extension page -> analysis
     REVEAL_MEDIA: "reveal-media", // {tabId, frameId, mediaKey} from the popup -> whether it was found
     GET_REPORT: "get-report", // {analysisId, format: "html"|"json"} -> {text}
+    CHECK_ADDRESS: "check-address", // {url} an image, video or video page address -> analysis
+    GET_HISTORY: "get-history", // {limit, cursor} -> {items, next_cursor} (the companion's history)
     PROBE_COMPANION: "probe-companion", // {companionUrl} -> {found, models} (the welcome page looks for it)
   });
 })();

@@ -441,3 +441,41 @@ def test_reverse_image_search_is_off_until_turned_on_and_only_links(paired, comp
         paired.worker().evaluate("chrome.storage.local.set({reverseSearch: false})")
     options.close()
     page.close()
+
+
+def test_check_by_address_from_the_popup_and_the_history_page(paired, companion, group_site, screenshots):
+    """An address pasted into the popup is checked in the check page; the history page finds it, filters, reopens it."""
+    url = group_site.url("/img/group.jpg?page=address")
+    popup = paired.page("src/popup/popup.html")
+    popup.fill("#address", url)
+    with paired.context.expect_page() as opened:
+        popup.click("#address-form button[type=submit]")
+    checker = opened.value
+    checker.wait_for_selector("#result .card .facts", timeout=90000)
+    assert "Face 2 of 3" in checker.inner_text("#result .card")
+    assert "group.jpg" in checker.inner_text("#result .card")
+    popup.close()
+    checker.close()
+    verdict = analysis_for_url(companion, url)["result"]["verdict"]
+
+    history = paired.page("src/history/history.html")
+    wait_until(lambda: history.locator("#rows tr").count() >= 1, 10, what="the history")
+    history.fill("#search", "page=address")
+    wait_until(lambda: history.locator("#rows tr").count() == 1, 5, what="the search to keep one row")
+    assert "group.jpg" in history.inner_text("#rows tr")
+    history.select_option("#verdict", "likely_fake" if verdict != "likely_fake" else "likely_real")
+    wait_until(lambda: history.locator("#rows tr").count() == 0, 5, what="the other verdict to hide it")
+    history.select_option("#verdict", verdict)
+    wait_until(lambda: history.locator("#rows tr").count() == 1, 5, what="its verdict to show it")
+    history.get_by_role("button", name="Details of the check of group.jpg").click()
+    history.wait_for_selector("#detail .card .facts")
+    assert "Face 1 of 3" in history.inner_text("#detail .card")
+    history.fill("#search", "")
+    history.select_option("#verdict", "")
+    history.set_viewport_size({"width": 1000, "height": 900})
+    history.screenshot(path=str(screenshots / "history.png"))
+    with paired.context.expect_page() as report:
+        history.get_by_role("button", name="Report of the check of group.jpg").click()
+    assert "/src/report/report.html?id=" in report.value.url
+    report.value.close()
+    history.close()
