@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from companion import evidence
 from companion.detectors import ModelMissing, load_detectors
 from companion.errors import TooLarge, Undecodable, UnmaskError
 from companion.provenance import media_provenance
@@ -255,7 +256,8 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
     progress(_DECODE_END, "faces")
 
     refs, media_info = decoded.refs, decoded.media
-    found, crops = find_faces(decoded.images, face_detector, int(config.get("MIN_FACE_PX", 64)),
+    recorder = evidence.Recorder(face_detector, decoded.scales, frame_thumbnails=media_info["kind"] != "image")
+    found, crops = find_faces(decoded.images, recorder, int(config.get("MIN_FACE_PX", 64)),
                               decoded.scales, _frame_progress(progress))
     clock = _lap(timings, "faces", clock)
 
@@ -270,8 +272,10 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
     clock = _lap(timings, "detect", clock)
 
     progress(_DETECT_END, "aggregate")
-    result = aggregate(refs, obs, _bands(frame_detectors, config, temporal), [d.name for d in frame_detectors],
+    bands = _bands(frame_detectors, config, temporal)
+    result = aggregate(refs, obs, bands, [d.name for d in frame_detectors],
                        timeline=media_info["kind"] != "image", temporal=temporal)
+    evidence.annotate(result, found, recorder, bands)  # thumbnails, weak cases, the bands
     clock = _lap(timings, "aggregate", clock)
     result["provenance"] = media_provenance(media, config)  # what the file states, beside the estimate
     _lap(timings, "provenance", clock)

@@ -59,7 +59,8 @@ def _submit(submission: Submission, version: str):
     if cached is not None:
         submission.cleanup()
         new_id = services.store.create(source=submission.source, source_key=submission.source_key, sha256=sha256,
-                                       model_version=version, status="done", result=cached["result"],
+                                       model_version=version, status="done",
+                                       result={"checked_at": cached["created_at"], **cached["result"]},
                                        cached_from=cached["id"])
         return jsonify(services.store.get(new_id)), 200
 
@@ -80,6 +81,31 @@ def _submit(submission: Submission, version: str):
 def get_analysis(analysis_id: str):
     """One analysis: status, progress, and its result or error."""
     return jsonify(_get_or_404(analysis_id))
+
+
+@bp.get("/analyses/<analysis_id>/report")
+def analysis_report(analysis_id: str):
+    """The report of a finished analysis: self-contained HTML (default) or JSON (?format=json, or Accept)."""
+    from companion.report import REPORT_CSP, build_report, render_html
+
+    analysis = _get_or_404(analysis_id)
+    if analysis["status"] != "done":
+        raise UnmaskError("only a finished analysis has a report", code="not_done", status=409)
+    report = build_report(analysis)
+    wanted = request.args.get("format") or request.accept_mimetypes.best_match(["text/html", "application/json"])
+    if wanted in ("json", "application/json"):
+        answer = jsonify(report)
+    elif wanted in (None, "html", "text/html"):
+        answer = Response(render_html(report), mimetype="text/html")
+        answer.headers["Content-Security-Policy"] = REPORT_CSP
+    else:
+        raise InvalidRequest("format must be html or json")
+    answer.headers["X-Content-Type-Options"] = "nosniff"
+    answer.headers["Referrer-Policy"] = "no-referrer"
+    answer.headers["Cache-Control"] = "no-store"
+    extension = "json" if answer.mimetype == "application/json" else "html"
+    answer.headers["Content-Disposition"] = f'inline; filename="unmask-report-{analysis["id"]}.{extension}"'
+    return answer
 
 
 @bp.get("/analyses")
