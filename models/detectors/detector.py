@@ -30,6 +30,7 @@ class Detector(abc.ABC):
 
     name: str = ""
     input_size: int = CROP_SIZE
+    input_kind: str = "aligned"  # "aligned": aligned crops; "region": native-scale face regions
 
     @classmethod
     @abc.abstractmethod

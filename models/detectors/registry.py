@@ -6,7 +6,8 @@ import importlib
 DETECTORS: dict[str, type] = {}
 
 # Modules that register detectors when imported.
-_DETECTOR_MODULES = ("models.detectors.frame_cnn", "models.detectors.hybrid_vit", "models.detectors.temporal")
+_DETECTOR_MODULES = ("models.detectors.blend_cnn", "models.detectors.frame_cnn", "models.detectors.hybrid_vit",
+                     "models.detectors.residual", "models.detectors.temporal")
 
 
 def register(name: str):

@@ -56,3 +56,22 @@ def _rewrite(name: str, weights_dir: Path | None, **changes) -> str:
     entry["version"] = frame_version(entry["sha256"], config_text, entry["bands"], entry.get("bands_with"))
     write_entry(name, entry, folder)
     return entry["version"]
+
+
+def bands_on_sources(scores_by_source: dict[str, np.ndarray], max_fpr: float = 0.04,
+                     max_unsure: float = 0.20) -> dict:
+    """Bands that hold on every real source at once: `fake_from` flags at most `max_fpr` of each
+    source's real faces, and at most `max_unsure` of each score at or above `real_below` (so the
+    inconclusive band holds less than that); the strictest source sets each side."""
+    from models.training.calibration import fpr_threshold
+
+    fake_from = min(max(fpr_threshold(s, max_fpr) for s in scores_by_source.values()), 1.0)
+    real_below = min(max(fpr_threshold(s, max_unsure) for s in scores_by_source.values()), fake_from)
+    return {"real_below": float(real_below), "fake_from": float(fake_from)}
+
+
+def band_shares(scores_by_source: dict[str, np.ndarray], bands: dict) -> dict:
+    """Per source: count, share flagged likely fake and share inconclusive under `bands`."""
+    return {name: {"count": int(len(s)), "flagged": float(np.mean(s >= bands["fake_from"])),
+                   "inconclusive": float(np.mean((s >= bands["real_below"]) & (s < bands["fake_from"])))}
+            for name, s in sorted(scores_by_source.items())}

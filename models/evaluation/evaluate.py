@@ -17,7 +17,7 @@ import numpy as np
 
 from models.evaluation import metrics
 from models.serving.aggregate import FrameRef, aggregate
-from models.serving.analysis import find_faces, observations, score_crops
+from models.serving.analysis import find_faces, observations, reads_regions, score_crops
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"}
@@ -67,8 +67,9 @@ def score_file(path: Path, kind: str, face_detector, detectors, bands, min_face_
                frames_per_video: int) -> tuple[float | None, list[float]]:
     """A file's aggregated score (None when no face was scored) and its frames' scores."""
     refs, images, scales = decode(path, kind, frames_per_video)
-    found, crops = find_faces(images, face_detector, min_face_px, scales)
-    scores = score_crops(detectors, crops)
+    regions = [] if reads_regions(detectors) else None
+    found, crops = find_faces(images, face_detector, min_face_px, scales, regions=regions)
+    scores = score_crops(detectors, crops, regions)
     result = aggregate(refs, observations(found, scores), bands, [d.name for d in detectors],
                        timeline=True)
     frame_scores = [f["score"] for f in result.get("frames", []) if f.get("score") is not None]
@@ -286,8 +287,9 @@ def read_file_faces(path: Path, kind: str, face_detector, frame_detectors, clip_
         refs, images, runs_of_frame = decode_runs(path, options.frames_per_video, options.clip_frames)
     else:
         refs, images, _ = decode(path, kind, options.frames_per_video)
-    found, crops = find_faces(images, face_detector, options.min_face_px)
-    scores = score_crops(frame_detectors, crops)
+    regions = [] if reads_regions(frame_detectors) else None
+    found, crops = find_faces(images, face_detector, options.min_face_px, regions=regions)
+    scores = score_crops(frame_detectors, crops, regions)
     obs = observations(found, scores)
     evidence = None if runs_of_frame is None else temporal_evidence(
         clip_detector, found, crops, obs, [f.timestamp for f in refs], runs_of_frame, options.clip_min_frames)

@@ -11,6 +11,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from models.faces.align import CROP_SIZE, align_face
+from models.faces.region import face_region
 from models.serving.aggregate import FaceObservation, distinct_faces, is_too_small
 
 Progress = Callable[[int, int], None]
@@ -24,9 +25,12 @@ class UnusableScores(ValueError):
 
 
 def find_faces(images: list[np.ndarray], face_detector, min_face_px: int,
-               scales: Sequence[float] | None = None, on_frame: Progress | None = None
-               ) -> tuple[list[dict], np.ndarray]:
+               scales: Sequence[float] | None = None, on_frame: Progress | None = None,
+               regions: list | None = None) -> tuple[list[dict], np.ndarray]:
     """Faces of every frame (frame position, box, too_small) and the aligned crops of the scorable ones.
+
+    With a `regions` list, each scorable face's native-scale region (models/faces/region.py) is
+    appended to it too, in crop order, for detectors that read unresampled pixels.
 
     Boxes are reported in source pixels (`scales[i]` source pixels per pixel of image i); the size
     check uses the analysed pixels, the resolution the detector sees. The images list is emptied as it
@@ -46,19 +50,31 @@ def find_faces(images: list[np.ndarray], face_detector, min_face_px: int,
                           "crop": None if small else len(crops)})
             if not small:
                 crops.append(align_face(image, face.keypoints)[0])
+                if regions is not None:
+                    regions.append(face_region(image, box))
         if on_frame:
             on_frame(position + 1, total)
     batch = np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
     return found, batch
 
 
-def score_crops(detectors: Sequence, crops: np.ndarray) -> dict[str, np.ndarray]:
-    """Each detector's calibrated probabilities for all crops, one batched predict call per detector."""
+def reads_regions(detectors: Sequence) -> bool:
+    """Whether any of these detectors reads native-scale face regions instead of aligned crops."""
+    return any(getattr(d, "input_kind", "aligned") == "region" for d in detectors)
+
+
+def score_crops(detectors: Sequence, crops: np.ndarray, regions: Sequence[np.ndarray] | None = None
+                ) -> dict[str, np.ndarray]:
+    """Each detector's calibrated probabilities for all faces, one batched predict call per detector:
+    aligned crops, or the faces' native regions for a detector whose `input_kind` is "region"."""
     if len(crops) == 0:
         return {d.name: np.zeros((0,), dtype=np.float32) for d in detectors}
+    if reads_regions(detectors) and (regions is None or len(regions) != len(crops)):
+        raise ValueError("a region detector needs one native face region per crop")
     scores = {}
     for detector in detectors:
-        values = np.asarray(detector.predict(crops), dtype=np.float64).reshape(-1)
+        inputs = regions if getattr(detector, "input_kind", "aligned") == "region" else crops
+        values = np.asarray(detector.predict(inputs), dtype=np.float64).reshape(-1)
         if values.shape[0] != len(crops) or not np.all(np.isfinite(values)):
             raise UnusableScores(f"detector {detector.name!r} returned unusable scores")
         scores[detector.name] = values

@@ -32,3 +32,32 @@ def random_degrade(image: np.ndarray, rng: np.random.Generator, strength: float 
     if rng.random() < 0.6 * strength:
         out = jpeg(out, int(rng.integers(40, 96)))
     return np.ascontiguousarray(out)
+
+
+# Resampling filters a web pipeline may use; chosen at random so no class owns one.
+RESIZE_FILTERS = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_LANCZOS4)
+
+
+def photo_damage(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """What a photo meets between camera (or generator) and page, at random, the same for real and
+    fake: black-and-white, a resize kept at its new size (any filter), blur, JPEG at any quality.
+    Returns the damaged image and its scale against the input (to move face boxes along)."""
+    out, scale = image, 1.0
+    if rng.random() < 0.15:
+        grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
+        out = np.repeat(grey[..., None], 3, axis=2)
+    roll = rng.random()
+    if roll < 0.45:
+        scale = float(rng.uniform(0.45, 0.95))
+    elif roll < 0.55:
+        scale = float(rng.uniform(1.05, 1.6))
+    if scale != 1.0:
+        h, w = out.shape[:2]
+        size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
+        out = cv2.resize(out, size, interpolation=RESIZE_FILTERS[int(rng.integers(len(RESIZE_FILTERS)))])
+        scale = size[0] / w
+    if rng.random() < 0.1:
+        out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.3, 1.2)))
+    if rng.random() < 0.8:
+        out = jpeg(out, int(rng.integers(55, 99)))
+    return np.ascontiguousarray(out), scale

@@ -36,6 +36,22 @@ def _geometry_jitter(image: np.ndarray, rng: np.random.Generator, strength: floa
     return cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REFLECT_101)
 
 
+def jittered_source(face: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """The same face with its colour, sharpness and geometry changed a little: a self-blend's source."""
+    source = _colour_jitter(face, rng, strength)
+    source = _sharpness_jitter(source, rng)
+    return _geometry_jitter(source, rng, strength)
+
+
+def colour_matched(warped: np.ndarray, target: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """`warped` with its colour mean and spread inside the mask moved to the target's."""
+    if not inside.any():
+        return warped
+    src, dst = warped[inside].astype(np.float32), target[inside].astype(np.float32)
+    out = (warped - src.mean(0)) / (src.std(0) + 1e-3) * dst.std(0) + dst.mean(0)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def blend(target: np.ndarray, source: np.ndarray, mask: np.ndarray, ratio: float) -> np.ndarray:
     """target * (1 - m) + source * m with m = mask * ratio."""
     m = (mask * ratio)[..., None]
@@ -48,10 +64,7 @@ def self_blend(face: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator
 
     `easy` in [0, 1] makes the blend more visible (stronger jitter, full blend ratio) for an easy start.
     """
-    strength = 1.0 + easy
-    source = _colour_jitter(face, rng, strength)
-    source = _sharpness_jitter(source, rng)
-    source = _geometry_jitter(source, rng, strength)
+    source = jittered_source(face, rng, 1.0 + easy)
     mask = random_blend_mask(landmarks, face.shape[:2], rng)
     ratio = 1.0 if rng.random() < easy else float(rng.choice([0.25, 0.5, 0.75, 1.0, 1.0, 1.0]))
     return blend(face, source, mask, ratio), mask * ratio
@@ -66,11 +79,7 @@ def swap(target: np.ndarray, target_landmarks: np.ndarray, donor: np.ndarray,
     h, w = target.shape[:2]
     warped = cv2.warpAffine(donor, matrix, (w, h), borderMode=cv2.BORDER_REFLECT_101)
     mask = random_blend_mask(target_landmarks, (h, w), rng)
-    inside = mask > 0.5
-    if inside.any():  # match colour statistics inside the face region
-        src, dst = warped[inside].astype(np.float32), target[inside].astype(np.float32)
-        warped = (warped - src.mean(0)) / (src.std(0) + 1e-3) * dst.std(0) + dst.mean(0)
-        warped = np.clip(warped, 0, 255).astype(np.uint8)
+    warped = colour_matched(warped, target, mask > 0.5)  # colour statistics inside the face region
     ratio = float(rng.choice([0.75, 1.0, 1.0]))
     return blend(target, warped, mask, ratio), mask * ratio
 

@@ -71,3 +71,13 @@ def choose_bands(real_scores: np.ndarray, fake_scores: np.ndarray, max_fpr: floa
     m = int(np.floor(max_fnr * len(fake_scores)))
     real_below = float(fake_scores[m]) if m < len(fake_scores) else 1.0
     return {"real_below": min(real_below, fake_from), "fake_from": min(fake_from, 1.0)}
+
+
+def bands_for_sources(cal_scores: np.ndarray, labels: np.ndarray, real_sources: dict[str, np.ndarray],
+                      max_fpr: float = 0.05, max_fnr: float = 0.10) -> dict:
+    """Bands that hold on every real source: `fake_from` flags at most `max_fpr` of the real faces of
+    each source in `real_sources` (and of the labelled reals), the strictest of them; `real_below`
+    has at most `max_fnr` of the labelled fakes under it, never above `fake_from`."""
+    bands = choose_bands(cal_scores[labels == 0], cal_scores[labels == 1], max_fpr, max_fnr)
+    fake_from = min(max([bands["fake_from"]] + [fpr_threshold(s, max_fpr) for s in real_sources.values()]), 1.0)
+    return {"real_below": min(bands["real_below"], fake_from), "fake_from": fake_from}

@@ -107,3 +107,27 @@ def write_files(model, config: dict, report: dict, out_dir: Path, size: int = 22
         "input_size": size, "parameters": report["parameters"],
         "validation": report["validation"],
     }, out_dir)
+
+
+def calibrate_and_export(model, config: dict, raw: np.ndarray, labels: np.ndarray, band_raw: dict[str, np.ndarray],
+                         size: int, log) -> dict:
+    """Fit calibration on labelled raw scores, choose bands that hold on every real source of
+    `band_raw` (raw scores by source), report, and write the files (models/weights, or the run's
+    export/ folder when config["export"] is false)."""
+    from models.training.calibration import bands_for_sources
+
+    calibration = fit_calibration(raw, labels)
+    cal = calibration.apply(raw)
+    band_sources = {name: calibration.apply(scores) for name, scores in band_raw.items()}
+    bands = bands_for_sources(cal, labels, band_sources, float(config["max_fpr"]), float(config["max_fnr"]))
+    validation = {"choose": metrics.summary(cal, labels, bands["fake_from"])}
+    for name, scores in sorted(band_sources.items()):
+        validation[f"reals:{name}"] = {
+            "count": len(scores), "flagged": float(np.mean(scores >= bands["fake_from"])),
+            "inconclusive": float(np.mean((scores >= bands["real_below"]) & (scores < bands["fake_from"])))}
+    report = {"calibration": calibration.to_dict(), "bands": bands, "validation": validation,
+              "parameters": int(model.count_params())}
+    log("validation: " + json.dumps(validation), report=report)
+    out_dir = WEIGHTS_DIR if config.get("export", True) else Path(config["run_dir"]) / "export"
+    write_files(model, config, report, out_dir, size)
+    return report

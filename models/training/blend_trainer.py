@@ -1,0 +1,163 @@
+"""Trains `blend_cnn`: real faces of every source against self-blends and swaps made from them in
+their own photos (FaceMesh face oval, models/synth/oval.py), each pair damaged alike at random.
+
+Pairs: a real face and its fake come in the same batch (as SBI trains), so the only difference
+the network can learn is the blend. The mask head learns where the blend is. Resumable like the
+other trainers: checkpoints, a JSON-lines log, the best checkpoint by choose-split AUC.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from models.detectors.blend_cnn import build_blend_cnn, mask_side, served_view
+from models.faces.align import CROP_SIZE, align_face, resize_crops, to_model_input
+from models.synth.degrade import photo_damage
+from models.synth.oval import self_blend_oval, swap_oval
+from models.training.checkpoints import load_checkpoint, save_checkpoint
+from models.training.face_pools import FaceSample, TrainingFaces, load_training_faces, per_source, source_weights
+
+
+def aligned(image: np.ndarray, sample: FaceSample, scale: float, size: int,
+            mask: np.ndarray | None = None, mask_size: int = 16) -> tuple[np.ndarray, np.ndarray | None]:
+    """The face's aligned crop as serving makes it (CROP_SIZE, then shrunk to `size`), and the blend
+    mask carried through the same alignment, at mask_size x mask_size."""
+    crop, matrix = align_face(image, sample.keypoints * scale, CROP_SIZE)
+    crop = resize_crops(crop[None], size)[0]
+    if mask is None:
+        return crop, None
+    warped = cv2.warpAffine(mask.astype(np.float32), matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR)
+    return crop, cv2.resize(warped, (mask_size, mask_size), interpolation=cv2.INTER_AREA)
+
+
+def make_pair(sample: FaceSample, donor: FaceSample, rng: np.random.Generator, size: int, swap_share: float,
+              mask_size: int = 16):
+    """(real crop, fake crop, fake's mask): the fake a self-blend, or a swap from `donor`; each side
+    gets its own draw of the same random damage."""
+    if rng.random() < swap_share:
+        fake, mask = swap_oval(sample.context, sample.outline, donor.context, donor.outline, rng)
+    else:
+        fake, mask = self_blend_oval(sample.context, sample.outline, rng)
+    real_damaged, real_scale = photo_damage(sample.context, rng)
+    fake_damaged, fake_scale = photo_damage(fake, rng)
+    fake_mask = cv2.resize(mask, (fake_damaged.shape[1], fake_damaged.shape[0]), interpolation=cv2.INTER_LINEAR)
+    real_crop, _ = aligned(real_damaged, sample, real_scale, size)
+    fake_crop, small_mask = aligned(fake_damaged, sample, fake_scale, size, fake_mask, mask_size)
+    if rng.random() < 0.5:
+        real_crop = real_crop[:, ::-1]
+    if rng.random() < 0.5:
+        fake_crop, small_mask = fake_crop[:, ::-1], small_mask[:, ::-1]
+    return real_crop, fake_crop, small_mask
+
+
+class PairBatches:
+    """Batches of real faces and their fakes; sources weighted by `power`."""
+
+    def __init__(self, reals: list[FaceSample], power: float, size: int, swap_share: float, mask_size: int = 16):
+        self.reals = [s for s in reals if s.outline is not None]
+        if len(self.reals) < 2:
+            raise ValueError("blend training needs real faces with a FaceMesh outline")
+        self.p = source_weights(self.reals, power)
+        self.size, self.swap_share, self.mask_size = size, swap_share, mask_size
+
+    def batch(self, size: int, rng: np.random.Generator):
+        """(images float32 in [-1, 1], {"prob": labels, "mask": masks})."""
+        picks = rng.choice(len(self.reals), size // 2, p=self.p)
+        donors = rng.choice(len(self.reals), size // 2, p=self.p)
+        images, labels, masks = [], [], []
+        for i, j in zip(picks, donors):
+            real, fake, mask = make_pair(self.reals[i], self.reals[j], rng, self.size, self.swap_share,
+                                         self.mask_size)
+            images += [real, fake]
+            labels += [0.0, 1.0]
+            masks += [np.zeros_like(mask), mask]
+        return (to_model_input(np.stack(images)),
+                {"prob": np.array(labels, np.float32)[:, None], "mask": np.stack(masks)[..., None]})
+
+
+def fixed_pairs(samples: list[FaceSample], count: int, seed: int, size: int, swap_share: float):
+    """A fixed set of (crops, labels) from samples never fitted on: checkpoint choice, calibration."""
+    rng = np.random.default_rng(seed)
+    usable = [s for s in samples if s.outline is not None]
+    picks = rng.permutation(len(usable))[:count]
+    crops, labels = [], []
+    for k in picks:
+        donor = usable[int(rng.integers(len(usable)))]
+        real, fake, _ = make_pair(usable[k], donor, rng, size, swap_share)
+        crops += [real, fake]
+        labels += [0, 1]
+    return np.stack(crops), np.array(labels)
+
+
+def served_crops(samples: list[FaceSample], size: int) -> np.ndarray:
+    """Undamaged samples' aligned crops, as serving cuts them."""
+    return np.stack([aligned(s.context, s, 1.0, size)[0] for s in samples])
+
+
+def probabilities(model, crops: np.ndarray, batch: int = 128) -> np.ndarray:
+    """Raw P(blended) of uint8 crops (the classification head)."""
+    out = []
+    for i in range(0, len(crops), batch):
+        out.append(np.asarray(model.predict_on_batch(to_model_input(crops[i:i + batch]))["prob"]).reshape(-1))
+    return np.concatenate(out).astype(np.float64)
+
+
+def train(config: dict, log) -> dict:
+    """Train (or resume), keep the best checkpoint by choose-split AUC, calibrate, choose bands, export."""
+    import tensorflow as tf
+
+    from models.evaluation import metrics
+
+    run_dir, size = Path(config["run_dir"]), int(config["input_size"])
+    data = load_training_faces({**config, "train_fakes": False}, log)
+    swap_share = float(config["swap_share"])
+    batches = PairBatches(data.fit_reals, float(config["source_power"]), size, swap_share,
+                          mask_side(size, len(config["widths"])))
+    choose_x, choose_y = fixed_pairs(data.choose, int(config["choose_pairs"]), int(config["seed"]), size, swap_share)
+    ckpt, best_dir, state_path = run_dir / "checkpoint", run_dir / "best", run_dir / "best.json"
+    resumed = None if config.get("fresh") else load_checkpoint(ckpt)
+    if resumed:
+        model, step = resumed
+        log(f"resumed at step {step}")
+    else:
+        tf.keras.utils.set_random_seed(int(config["seed"]))
+        model, step = build_blend_cnn(size, tuple(config["widths"])), 0
+        model.compile(optimizer=tf.keras.optimizers.Adam(float(config["learning_rate"])),
+                      loss={"prob": "binary_crossentropy", "mask": "binary_crossentropy"},
+                      loss_weights={"prob": 1.0, "mask": float(config["mask_weight"])})
+    best = json.loads(state_path.read_text()) if state_path.exists() and resumed else {"auc": -1.0, "step": 0}
+    total, every = int(config["steps"]), int(config["checkpoint_every"])
+    losses = []
+    while step < total:
+        rng = np.random.default_rng([int(config["seed"]), step])
+        x, y = batches.batch(int(config["batch"]), rng)
+        result = model.train_on_batch(x, y)
+        losses.append(float(np.ravel(result)[0]))
+        step += 1
+        if step % every == 0 or step == total:
+            auc = metrics.auc(probabilities(model, choose_x), choose_y)
+            log(f"step {step}: loss {np.mean(losses):.4f}, choose AUC {auc:.4f}", step=step,
+                loss=float(np.mean(losses)), choose_auc=auc)
+            losses = []
+            if auc > best["auc"]:
+                best = {"auc": auc, "step": step}
+                save_checkpoint(best_dir, model, step, best)
+                state_path.write_text(json.dumps(best))
+            save_checkpoint(ckpt, model, step, {"best": best})
+    model, _ = load_checkpoint(best_dir)
+    log(f"best checkpoint: step {best['step']}, choose AUC {best['auc']:.4f}")
+    return finish(model, config, data, choose_x, choose_y, log)
+
+
+def finish(model, config: dict, data: TrainingFaces, choose_x: np.ndarray, choose_y: np.ndarray, log) -> dict:
+    """Calibrate on the choose pairs, choose bands on every val source's real faces, export."""
+    from models.training.export import calibrate_and_export
+
+    size = int(config["input_size"])
+    raw = probabilities(model, choose_x)
+    band_raw = probabilities(model, served_crops(data.band_reals, size))
+    return calibrate_and_export(served_view(model), config, raw, choose_y, per_source(data.band_reals, band_raw),
+                                size, log)

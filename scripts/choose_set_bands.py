@@ -1,0 +1,68 @@
+"""Choose the score bands of a set of frame detectors on the real faces of every `val` source.
+
+    .venv/bin/python scripts/choose_set_bands.py --detectors blend_cnn,generated_residual [--write]
+
+Scores every val-role real image (AAF val, UTKFace val, the web-faces evaluation slice) and frames
+of the real clips training held back, the way the companion scores them together (the highest
+calibrated probability, models/serving/frame_score.py). `fake_from` flags at most --max-fpr of the
+real faces of every source; `real_below` leaves at most --max-unsure of them at or above it. Holdout
+sources are never read. `--write` stores the bands (a set's in its first member's `bands_with`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from models.detectors import registry  # noqa: E402
+from models.evaluation.band_choice import band_shares, bands_on_sources, write_bands, write_partner_bands  # noqa: E402
+from models.evaluation.band_sources import val_items  # noqa: E402
+from models.evaluation.holdout_suite import System, score_image  # noqa: E402
+from models.faces.detect import FaceDetector  # noqa: E402
+from models.serving.frame_score import frame_bands  # noqa: E402
+
+
+def main() -> int:
+    """Score, choose, print; write when asked."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", type=Path, default=ROOT.parent / "shared" / "datasets")
+    parser.add_argument("--detectors", required=True, help="frame detectors, as in DETECTORS (the first stores the bands)")
+    parser.add_argument("--max-fpr", type=float, default=0.04)
+    parser.add_argument("--max-unsure", type=float, default=0.20)
+    parser.add_argument("--min-face-px", type=int, default=64, help="as the companion (MIN_FACE_PX)")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    detectors = [registry.create(n) for n in args.detectors.split(",")]
+    system = System("set", detectors, frame_bands(detectors))
+    face_detector = FaceDetector()
+    by_source: dict[str, list[float]] = {}
+    no_face = 0
+    for item in val_items(args.data_root):
+        image = item.load()
+        score = None if image is None else score_image(item, image, face_detector, [system], args.min_face_px).results["set"][0]
+        if score is None:
+            no_face += 1
+        else:
+            by_source.setdefault(item.source, []).append(score)
+    scores = {k: np.array(v) for k, v in by_source.items()}
+    old = {"real_below": system.bands.real_below, "fake_from": system.bands.fake_from}
+    bands = bands_on_sources(scores, args.max_fpr, args.max_unsure)
+    chosen_on = {"val_sources": band_shares(scores, bands), "no_face": no_face, "max_fpr": args.max_fpr,
+                 "max_unsure": args.max_unsure, "previous_bands": old, "before": band_shares(scores, old)}
+    print(json.dumps({"bands": bands, **chosen_on}, indent=1))
+    if args.write:
+        first, others = detectors[0], detectors[1:]
+        version = (write_partner_bands(first.name, {d.name: d.version for d in others}, bands, chosen_on)
+                   if others else write_bands(first.name, bands, chosen_on))
+        print(f"{first.name} version {version}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""The generated-face and blend trainers: the same damage on both classes, resumable runs, exports
+whose served scores match the Keras model."""
+import json
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
+
+from models.detectors import registry  # noqa: E402
+from models.training import blend_trainer, residual_trainer  # noqa: E402
+from models.training.face_pools import FaceSample  # noqa: E402
+from models.training.train_config import load_config  # noqa: E402
+from models.synth.oval import Outline  # noqa: E402
+from tests.helpers.media import astronaut_head  # noqa: E402
+from tests.models.dataset_fixture import make_dataset  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return make_dataset(tmp_path_factory.mktemp("datasets"))
+
+
+@pytest.fixture(scope="module")
+def head_sample(face_assets_dir):
+    from models.faces.detect import FaceDetector
+
+    image = astronaut_head()
+    face = FaceDetector(face_assets_dir).detect(image)[0]
+    return image, face
+
+
+def sample(image, face, label):
+    return FaceSample(image.copy(), tuple(face.box), np.asarray(face.keypoints, float),
+                      Outline.from_mesh(face.landmarks), "s", label, f"x{label}")
+
+
+def spy_damage(monkeypatch, module):
+    """Record which contexts the trainer damages (by the label of the sample they came from)."""
+    seen = []
+    real = module.photo_damage
+
+    def spy(image, rng):
+        seen.append(image)
+        return real(image, rng)
+
+    monkeypatch.setattr(module, "photo_damage", spy)
+    return seen
+
+
+def test_residual_batches_damage_real_and_fake_faces_alike(monkeypatch, head_sample):
+    image, face = head_sample
+    real, fake = sample(image, face, 0), sample(image, face, 1)
+    seen = spy_damage(monkeypatch, residual_trainer)
+    x, y = residual_trainer.BalancedBatches([real], [fake]).batch(8, np.random.default_rng(0))
+    assert x.shape == (8, 64, 64, 3) and list(y) == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert sum(s is real.context for s in seen) == 4 and sum(s is fake.context for s in seen) == 4
+
+
+def test_blend_pairs_damage_the_real_and_its_fake_alike(monkeypatch, head_sample):
+    image, face = head_sample
+    a, b = sample(image, face, 0), sample(image[:, ::-1].copy(), face, 0)
+    seen = spy_damage(monkeypatch, blend_trainer)
+    batches = blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5)
+    x, y = batches.batch(6, np.random.default_rng(1))
+    assert x.shape == (6, 64, 64, 3) and -1.0 <= x.min() and x.max() <= 1.0
+    assert list(y["prob"].ravel()) == [0, 1, 0, 1, 0, 1]
+    assert y["mask"].shape == (6, 16, 16, 1) and y["mask"][0::2].max() == 0 and y["mask"][1::2].max() > 0.3
+    reals = sum(any(s is c.context for c in (a, b)) for s in seen)
+    assert len(seen) == 6 and reals == 3  # every real and every fake went through the damage once
+
+
+def tiny(root, tmp_path, name, **extra):
+    return load_config(name, {"data_root": str(root), "run_dir": str(tmp_path / "runs" / name), "steps": 2,
+                              "checkpoint_every": 1, "batch": 4, "choose_fraction": 0.5, "frames_per_clip": 2,
+                              "band_clip_fraction": 0.5, "export": False, **extra})
+
+
+def log_to(lines):
+    return lambda message, **fields: lines.append(message)
+
+
+def served_matches_keras(run_dir, name, inputs_fn, keras_fn):
+    """The exported .tflite, loaded by the registry, scores as the calibrated Keras model."""
+    export = run_dir / "export"
+    manifest = json.loads((export / "manifest.json").read_text())[name]
+    detector = registry.create(name, weights_dir=export)
+    served = detector.predict(inputs_fn())
+    from models.detectors.calibration import Calibration
+
+    expected = Calibration.from_dict(manifest["calibration"]).apply(keras_fn())
+    assert np.allclose(served, expected, atol=2e-3)
+    assert manifest["bands"]["real_below"] <= manifest["bands"]["fake_from"]
+
+
+def test_residual_training_resumes_and_exports_a_served_detector(root, tmp_path, face_assets_dir):
+    config = tiny(root, tmp_path, "generated_residual", widths=[4, 8, 8])
+    lines = []
+    residual_trainer.train(config, log_to(lines))
+    assert any(l.startswith("step 2:") for l in lines)
+    more = []
+    residual_trainer.train({**config, "steps": 3}, log_to(more))
+    assert more[1] == "resumed at step 2" and any(l.startswith("step 3:") for l in more)
+    assert not any(l.startswith("step 1:") for l in more)
+    from models.detectors.residual import mean_logit_probability, region_patches
+
+    run_dir = tmp_path / "runs" / "generated_residual"
+    model = tf.keras.models.load_model(run_dir / "best" / "model.keras")
+    regions = [astronaut_head(), astronaut_head()[10:80, 20:90]]
+    keras_raw = lambda: mean_logit_probability(  # noqa: E731
+        model.predict_on_batch(np.concatenate([region_patches(r) for r in regions])).reshape(-1), 5)
+    served_matches_keras(run_dir, "generated_residual", lambda: regions, keras_raw)
+
+
+def test_blend_training_exports_the_classifier_head_as_served(root, tmp_path, face_assets_dir):
+    config = tiny(root, tmp_path, "blend_cnn", widths=[4, 8, 8, 8], choose_pairs=4, input_size=64)
+    lines = []
+    blend_trainer.train(config, log_to(lines))
+    assert any(l.startswith("best checkpoint") for l in lines)
+    from models.faces.align import resize_crops, to_model_input
+    from tests.models.fixtures import astronaut_crop
+
+    run_dir = tmp_path / "runs" / "blend_cnn"
+    model = tf.keras.models.load_model(run_dir / "best" / "model.keras")
+    crops = np.stack([astronaut_crop(), astronaut_crop()[:, ::-1]])
+    keras_raw = lambda: np.asarray(  # noqa: E731
+        model.predict_on_batch(to_model_input(resize_crops(crops, 64)))["prob"]).reshape(-1)
+    served_matches_keras(run_dir, "blend_cnn", lambda: crops, keras_raw)
