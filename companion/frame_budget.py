@@ -43,22 +43,24 @@ def keep_scale(width: int, height: int, count: int) -> float:
     return min(1.0, MAX_SIDE / max(width, height), math.sqrt(share / max(1, width * height)))
 
 
-def decode_frames(frames: Sequence[bytes], config: Mapping[str, Any],
-                  decode: Callable[[bytes], np.ndarray]) -> tuple[list[np.ndarray], list[float], tuple[int, int]]:
+def decode_frames(frames: Sequence[bytes], config: Mapping[str, Any], decode: Callable[[bytes, int], np.ndarray]
+                  ) -> tuple[list[np.ndarray], list[float], tuple[int, int]]:
     """Decode frames one by one, shrinking each before the next: (images, source pixels per kept pixel,
-    the first frame's own size)."""
+    the first frame's own size). `decode(data, keep_pixels)` may already return the frame shrunk."""
     import cv2
 
-    check_frame_sizes(frames, config)
+    sizes = check_frame_sizes(frames, config)
     images, scales, first = [], [], None
-    for data in frames:
-        image = decode(data)
-        height, width = image.shape[:2]
+    for data, (header_width, header_height) in zip(frames, sizes):
+        factor = keep_scale(header_width, header_height, len(frames))
+        image = decode(data, max(1, int(factor ** 2 * header_width * header_height)))
+        decoded_height, decoded_width = image.shape[:2]
+        turned = (decoded_width >= decoded_height) != (header_width >= header_height)  # EXIF orientation
+        width, height = (header_height, header_width) if turned else (header_width, header_height)
+        target = (max(1, round(width * factor)), max(1, round(height * factor)))
+        if decoded_width > target[0] + 1:  # the decoder did not shrink it (enough)
+            image = cv2.resize(image, target, interpolation=cv2.INTER_AREA)
         first = first or (width, height)
-        factor = keep_scale(width, height, len(frames))
-        if factor < 1.0:
-            size = (max(1, round(width * factor)), max(1, round(height * factor)))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         images.append(image)
         scales.append(width / image.shape[1])
     return images, scales, first or (0, 0)

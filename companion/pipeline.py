@@ -38,6 +38,9 @@ _DECODE_END, _FACES_END, _DETECT_END = 0.15, 0.8, 0.95
 # Video frames larger than this (longer side, pixels) are shrunk before face detection, to bound memory
 # (32 frames of 4K would take 800 MB); faces are still reported in the video's own pixels.
 VIDEO_MAX_SIDE = 2560
+# Images with more pixels are analysed shrunk to about this many (JPEGs decoded at 1/2, 1/4 or 1/8 scale,
+# never in full), so a 49 M pixel photo does not take the companion past 1 GB; boxes stay in its own pixels.
+IMAGE_KEEP_PIXELS = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -86,19 +89,12 @@ def load_face_detector(config: Mapping[str, Any]):
 # ---------------------------------------------------------------- decode
 
 
-def _decode_image_file(path: Path, config: Mapping[str, Any]) -> np.ndarray:
-    """RGB uint8 pixels of an image file, refusing images over MAX_IMAGE_PIXELS."""
-    from models.serving.imageio_safe import decode_image
-
-    return _decode_bytes(path.read_bytes(), config, decode_image)
-
-
-def _decode_bytes(data: bytes, config: Mapping[str, Any], decode_image) -> np.ndarray:
+def _decode_bytes(data: bytes, config: Mapping[str, Any], decode_image, keep_pixels: int | None = None) -> np.ndarray:
     """decode_image with its errors translated into the companion's typed errors."""
     from models.serving.imageio_safe import ImageTooLarge
 
     try:
-        return decode_image(data, max_pixels=config.get("MAX_IMAGE_PIXELS", 50_000_000))
+        return decode_image(data, max_pixels=config.get("MAX_IMAGE_PIXELS", 50_000_000), keep_pixels=keep_pixels)
     except ImageTooLarge as exc:
         raise TooLarge(str(exc), code="image_too_large") from None
     except ValueError as exc:
@@ -106,11 +102,22 @@ def _decode_bytes(data: bytes, config: Mapping[str, Any], decode_image) -> np.nd
 
 
 def _decode_image(media, config: Mapping[str, Any]) -> _Decoded:
-    """One image -> one analysed frame."""
-    image = _decode_image_file(Path(media.path), config)
-    height, width = image.shape[:2]
+    """One image -> one analysed frame (shrunk to IMAGE_KEEP_PIXELS; faces reported in its own pixels)."""
+    from models.serving.imageio_safe import decode_image, oriented_size
+
+    data = Path(media.path).read_bytes()
+    image = _decode_bytes(data, config, decode_image, IMAGE_KEEP_PIXELS)
+    width, height = oriented_size(data, image.shape)
     info = _media_info(media.sha256, "image", width, height, None, 1)
-    return _Decoded([FrameRef(0, 0.0)], [image], info)
+    return _Decoded([FrameRef(0, 0.0)], [image], info, [width / image.shape[1]])
+
+
+def _refuse_huge_video_frames(width: int, height: int, config: Mapping[str, Any]) -> None:
+    """413 media_too_large when a video's frames have more pixels than MAX_IMAGE_PIXELS (before sampling)."""
+    limit = int(config.get("MAX_IMAGE_PIXELS", 50_000_000))
+    if width * height > limit:
+        raise TooLarge(f"the video's frames are {width}x{height} pixels; the limit is {limit:,} (MAX_IMAGE_PIXELS)",
+                       code="media_too_large")
 
 
 def _decode_video(media, config: Mapping[str, Any], clip_frames: int | None) -> _Decoded:
@@ -122,6 +129,7 @@ def _decode_video(media, config: Mapping[str, Any], clip_frames: int | None) -> 
     count = int(config.get("FRAMES_PER_VIDEO", 32))
     try:
         info = probe_video(path, max_duration_s=limit)
+        _refuse_huge_video_frames(info.width, info.height, config)
         if clip_frames:
             runs = sample_clips(path, max(1, count // clip_frames), clip_frames, max_duration_s=limit,
                                 max_side=VIDEO_MAX_SIDE, distinct=True)
@@ -166,18 +174,20 @@ def as_frame_uploads(items: Iterable[Any]) -> list[FrameUpload]:
 
 
 def _decode_uploaded_frames(frames: Sequence[FrameUpload], config: Mapping[str, Any]) -> _Decoded:
-    """Browser-captured frames, used as they are (no resampling), in the order given."""
+    """Browser-captured frames in the order given (no resampling), decoded one at a time within the
+    request's pixel budget, each shrunk before the next is decoded (companion.frame_budget)."""
+    from companion.frame_budget import decode_frames
     from models.serving.imageio_safe import decode_image
 
     if not frames:
         raise Undecodable("no frames to analyse")
-    images = [_decode_bytes(frame.data, config, decode_image) for frame in frames]
+    images, scales, (width, height) = decode_frames(
+        [frame.data for frame in frames], config, lambda data, keep: _decode_bytes(data, config, decode_image, keep))
     refs = [FrameRef(i, float(frame.timestamp)) for i, frame in enumerate(frames)]
     stamps = [frame.timestamp for frame in frames]
-    height, width = images[0].shape[:2]
     duration = float(max(stamps) - min(stamps)) if len(stamps) > 1 else 0.0
     info = _media_info(frames_sha256(frames), "frames", width, height, duration, len(frames))
-    return _Decoded(refs, images, info)
+    return _Decoded(refs, images, info, scales)
 
 
 def _media_info(sha256: str, kind: str, width: int, height: int, duration: float | None, n: int) -> dict:

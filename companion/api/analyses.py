@@ -6,7 +6,7 @@ import io
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from companion.api.submission import InvalidRequest, Submission, parse_json_body, parse_submission
+from companion.api.submission import InvalidRequest, Submission, parse_count, parse_json_body, parse_submission
 from companion.detectors import load_detectors, model_version
 from companion.errors import NotFound, UnmaskError
 from companion.store import InvalidCursor
@@ -111,11 +111,9 @@ def analysis_report(analysis_id: str):
 @bp.get("/analyses")
 def list_analyses():
     """History, newest first: ?limit=1..100 (20) and ?cursor=<next_cursor of the previous page>."""
-    raw_limit = request.args.get("limit", str(DEFAULT_PAGE))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
-        raise InvalidRequest(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    limit = parse_count(request.args.get("limit", str(DEFAULT_PAGE)), "limit", 1, MAX_PAGE)
     try:
-        items, next_cursor = _services().store.list(int(raw_limit), request.args.get("cursor"))
+        items, next_cursor = _services().store.list(limit, request.args.get("cursor"))
     except InvalidCursor:
         raise InvalidRequest("cursor is not one this companion handed out", code="invalid_cursor") from None
     return jsonify({"items": items, "next_cursor": next_cursor})

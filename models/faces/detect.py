@@ -60,6 +60,7 @@ MIN_FACE_INPUT_PX = 16
 # each side. Grey beats black and edge-replication on tight All-Age-Faces crops.
 TIGHT_CROP_BORDER = 0.5
 TIGHT_CROP_GREY = 128
+TIGHT_CROP_MAX_SIDE = 512  # the tight-crop pass works on a copy no longer than this (BlazeFace sees 128 px)
 DUPLICATE_IOU = 0.5
 
 
@@ -157,12 +158,20 @@ class FaceDetector:
         return rescale_detections(found, np.array([size[0] / width, size[1] / height]))
 
     def tight_crop_pass(self, image: np.ndarray) -> np.ndarray:
-        """Detections on a copy with a grey border, for faces that fill the whole image."""
+        """Detections on a copy with a grey border, for faces that fill the whole image.
+
+        The copy is shrunk to TIGHT_CROP_MAX_SIDE first: BlazeFace sees it at 128 px anyway, and a border
+        at full size costs more than the image (a 7000x7000 photo: 588 MB; a 65535x1 one: 24 GiB).
+        """
         height, width = image.shape[:2]
-        border = int(round(TIGHT_CROP_BORDER * max(height, width)))
-        padded = np.full((height + 2 * border, width + 2 * border, 3), TIGHT_CROP_GREY, dtype=np.uint8)
-        padded[border:border + height, border:border + width] = image
-        return shift_detections(self.whole.detect(padded), -border, -border)
+        scale = min(1.0, TIGHT_CROP_MAX_SIDE / max(height, width))
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        small = image if scale == 1.0 else resize(image, *size)
+        border = int(round(TIGHT_CROP_BORDER * max(size)))
+        padded = np.full((size[1] + 2 * border, size[0] + 2 * border, 3), TIGHT_CROP_GREY, dtype=np.uint8)
+        padded[border:border + size[1], border:border + size[0]] = small
+        found = shift_detections(self.whole.detect(padded), -border, -border)
+        return found if scale == 1.0 else rescale_detections(found, np.array([size[0] / width, size[1] / height]))
 
     def refine(self, image: np.ndarray, detection: np.ndarray) -> Face | None:
         """A Face from one detection, None if FaceMesh sees no face there.
