@@ -72,7 +72,7 @@ function row(analysis) {
   const actions = document.createElement("td");
   actions.className = "actions";
   if (analysis.status === "done") {
-    const name = format.shortLabel(text, 80);
+    const name = t("historyRowName", [format.shortLabel(text, 80), when.textContent]); // rows of one address differ by time
     actions.append(
       action(t("historyOpen"), t("historyOpenAria", [name]), () => openCard(analysis)),
       action(t("cardReport"), t("historyReportAria", [name]), () => ext.tabs.create({ url: ext.runtime.getURL(`src/report/report.html?id=${encodeURIComponent(analysis.id)}`) })),
