@@ -123,6 +123,9 @@ def test_which_face_the_score_is_about(paired, companion, group_site, screenshot
     page.keyboard.press("Escape")  # the card closes, its badge has the focus again: the flagged face shows
     wait_until(lambda: near(face_box(ax) or {"x": -99, "y": 0, "width": 0, "height": 0},
                             expected_box(page, "#group", faces[flagged - 1]["box"], SHOWN)), 5, what="the flagged box")
+    tips = [e for e in ax.shadow_elements("tip") if "hidden" not in e["attributes"]]
+    assert len(tips) == 1, "the focused badge shows its tooltip"
+    assert ax.shadow_elements("track"), "with the score on its bands"
     page.mouse.click(1050, 850)  # elsewhere: the badge loses the focus and the box goes
     wait_until(lambda: face_box(ax) is None, 5, what="the face box to go")
     page.close()
@@ -263,6 +266,7 @@ def test_not_checked_badges_are_checked_again_when_the_companion_answers(paired,
     dead = f"http://127.0.0.1:{free_port()}"
     paired.worker().evaluate("(url) => chrome.storage.local.set({companionUrl: url})", dead)
     page = open_group_page(paired, group_site, "retry")
+    popup = paired.page("src/popup/popup.html")
     try:
         right_click_check(paired, page, "#group", {"mediaType": "image",
                                                    "srcUrl": group_site.url("/img/group.jpg?page=retry")})
@@ -270,11 +274,34 @@ def test_not_checked_badges_are_checked_again_when_the_companion_answers(paired,
         [name] = final_badges(ax, timeout=30)
         assert "Not checked" in name and "companion is not running" in name
         assert ".." not in name
+        wait_until(lambda: f"No companion at {dead}" in popup.inner_text("#status-text"), 20, what="offline status")
+        assert popup.is_visible("#companion-url"), "the popup offers to type another address"
     finally:
         paired.worker().evaluate("(url) => chrome.storage.local.set({companionUrl: url})", companion.base_url)
     wait_until(lambda: any("manipulation score" in n for n in ax.badge_names()), 90, 0.5,
                what="the badge to be checked again by itself")
+    wait_until(lambda: popup.inner_text("#status-text").startswith("Connected"), 20,
+               what="the open popup to follow the companion")
+    popup.close()
     page.close()
+
+
+def test_options_say_which_address_a_pairing_failed_at(paired, companion):
+    """A failed pairing names the address it tried; the status line is about the saved address."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    options = paired.page("src/options/options.html")
+    wait_until(lambda: options.inner_text("#status-text").startswith("Saved address: Connected"), 20,
+               what="the saved address's status")
+    options.fill("#companion-url", dead)
+    options.fill("#token", companion.token)
+    options.click("#pair-form button[type=submit]")
+    wait_until(lambda: options.inner_text("#pair-error").startswith(f"Not paired with {dead}: "), 20,
+               what="the failure naming the address")
+    assert "companion is not running" in options.inner_text("#pair-error")
+    assert options.inner_text("#status-text").startswith("Saved address: Connected")
+    stored = paired.worker().evaluate("chrome.storage.local.get('companionUrl')")
+    assert stored["companionUrl"] == companion.base_url
+    options.close()
 
 
 def test_a_correction_with_a_note_changes_the_badge(paired, companion, group_site):
