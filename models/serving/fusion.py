@@ -62,8 +62,8 @@ class FusionConfig:
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function."""
-    return 1.0 / (1.0 + np.exp(-z))
+    """Logistic function; z clipped to +-500, where it is 0 or 1 to double precision and exp stays finite."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
 
 
 def fuse_evidence(frame: np.ndarray, temporal: np.ndarray, config: FusionConfig) -> np.ndarray:

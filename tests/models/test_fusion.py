@@ -1,10 +1,11 @@
 """Fusion of frame-level and temporal evidence: the maths by hand, fitting, and choosing on validation."""
 import math
+import warnings
 
 import numpy as np
 import pytest
 
-from models.serving.fusion import FusionConfig, fuse_evidence, fuse_person, person_evidence
+from models.serving.fusion import FusionConfig, fuse_evidence, fuse_person, person_evidence, sigmoid
 from models.training.fusion_fit import choose_fusion, fit_logistic
 
 
@@ -95,3 +96,9 @@ def test_choose_fusion_keeps_frames_only_when_temporal_evidence_is_uninformative
     config, table = choose_fusion(frame, np.full(100, 0.5), labels)
     assert config.method == "frame_only"
     assert table["max"]["auc"] < table["frame_only"]["auc"]
+
+
+def test_the_sigmoid_saturates_quietly_far_from_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow in exp
+        assert np.allclose(sigmoid(np.array([-1000.0, 0.0, 1000.0])), [0.0, 0.5, 1.0])
