@@ -1,6 +1,7 @@
 """Bounded worker pool: a few worker threads, a bounded queue, progress, and de-duplication of jobs."""
 from __future__ import annotations
 
+import ctypes
 import logging
 import queue
 import threading
@@ -17,6 +18,14 @@ UNEXPECTED_MESSAGE = "the analysis failed unexpectedly; the companion's log has 
 
 # work(payload, config, progress) -> (result dict, sha256 of the media or None)
 WorkFunction = Callable[[Any, Mapping[str, Any], Callable[[float, str], None]], tuple[dict, str | None]]
+
+
+def release_freed_memory() -> None:
+    """Hand the memory a finished job freed back to the system (glibc's malloc keeps it otherwise)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class QueueFull(Unavailable):
@@ -129,6 +138,7 @@ class JobPool:
                 job.cleanup()
             except OSError:
                 log.warning("could not remove the files of analysis %s", job.id, exc_info=True)
+            release_freed_memory()
 
     def _record_failure(self, analysis_id: str, code: str, message: str) -> None:
         """Store a job's typed error; a database that cannot take it is logged (health reports it)."""

@@ -30,6 +30,8 @@ import numpy as np  # noqa: E402
 
 # Bytes per pixel of a plain 8-bit RGB decode: the unit of the decode cost (see decode_cost).
 RGB_BYTES = 3
+# OpenCV 5's GIF decoder: about this many bytes per pixel of the logical screen (measured: 7000x7000, 470 MB).
+GIF_BYTES_PER_PIXEL = 10
 # Rows composited at a time when flattening alpha (bounds the float copies to a strip).
 ALPHA_ROWS = 256
 # The child process that decodes AVIF: memory beyond Python + OpenCV, per allowed pixel, and a time limit.
@@ -300,6 +302,8 @@ def decode_cost(data: bytes) -> float:
         return (4 * components + RGB_BYTES) / RGB_BYTES
     if data[:4] in (b"II*\x00", b"MM\x00*"):
         return max(1.0, _tiff_bytes_per_pixel(data) / RGB_BYTES)
+    if data[:6] in (b"GIF87a", b"GIF89a"):  # OpenCV's GIF decoder keeps an RGBA canvas, codes and a frame
+        return GIF_BYTES_PER_PIXEL / RGB_BYTES
     if data.startswith(b"\x89PNG") and _has_alpha(data):  # decoded unchanged: RGBA, 16-bit stays 16-bit
         return (8 if data[24] == 16 else 4) / RGB_BYTES
     if _has_alpha(data):
@@ -323,7 +327,7 @@ def decode_image(source: bytes | str | os.PathLike, max_pixels: int = DEFAULT_MA
     if width * height * cost > max_pixels:
         raise ImageTooLarge(width, height, max_pixels, cost)
     if _avif_size(data) is not None:
-        image = _decode_isolated(data, max_pixels)
+        image = _decode_isolated(data, max_pixels, keep_pixels)
     else:
         image = _decode_here(data, max_pixels, _jpeg_reduction(data, width * height, keep_pixels))
     if image is None or image.size == 0:
@@ -377,7 +381,7 @@ def _decode_here(data: bytes, max_pixels: int, reduction: int = 1) -> np.ndarray
 
 _ISOLATED_DECODER = """
 import os, resource, sys
-limit = int(sys.argv[1])
+limit, keep = int(sys.argv[1]), int(sys.argv[2])
 resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 import numpy as np, cv2
 data = sys.stdin.buffer.read()
@@ -387,17 +391,23 @@ except cv2.error as exc:
     sys.exit(4 if "CV_IO_MAX_IMAGE" in str(exc) else 3)
 if image is None or image.ndim != 3:
     sys.exit(3)
+if keep and image.shape[0] * image.shape[1] > keep:
+    factor = (keep / (image.shape[0] * image.shape[1])) ** 0.5
+    size = (max(1, int(image.shape[1] * factor)), max(1, int(image.shape[0] * factor)))
+    image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 sys.stdout.buffer.write(b"%d %d\\n" % image.shape[:2])
 sys.stdout.buffer.write(np.ascontiguousarray(image).data)
 """
 
 
-def _decode_isolated(data: bytes, max_pixels: int) -> np.ndarray:
-    """Decode in a child process that cannot allocate more than an image of `max_pixels` needs."""
+def _decode_isolated(data: bytes, max_pixels: int, keep_pixels: int | None = None) -> np.ndarray:
+    """Decode in a child process that cannot allocate more than an image of `max_pixels` needs
+    (shrunk there to `keep_pixels`, so only what is kept crosses the pipe)."""
     limit = ISOLATED_BASE_BYTES + ISOLATED_BYTES_PER_PIXEL * max_pixels
     env = {**os.environ, OPENCV_PIXELS_ENV: str(max_pixels), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     try:
-        done = subprocess.run([sys.executable, "-c", _ISOLATED_DECODER, str(limit)], input=data, env=env,
+        done = subprocess.run([sys.executable, "-c", _ISOLATED_DECODER, str(limit), str(keep_pixels or 0)],
+                              input=data, env=env,
                               capture_output=True, timeout=ISOLATED_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         raise ImageDecodeError("The image took too long to decode.") from None
@@ -407,11 +417,11 @@ def _decode_isolated(data: bytes, max_pixels: int) -> np.ndarray:
         if done.returncode < 0 or b"MemoryError" in done.stderr or b"memory" in done.stderr.lower():
             raise ImageTooLarge(None, None, max_pixels)
         raise ImageDecodeError("The image is truncated or corrupt.")
-    header, _, pixels = done.stdout.partition(b"\n")
-    height, width = (int(value) for value in header.split())
-    if height * width > max_pixels or len(pixels) != height * width * 3:
+    start = done.stdout.index(b"\n") + 1
+    height, width = (int(value) for value in done.stdout[:start].split())
+    if height * width > max_pixels or len(done.stdout) - start != height * width * 3:
         raise ImageTooLarge(width, height, max_pixels)
-    return np.frombuffer(pixels, np.uint8).reshape(height, width, 3).copy()
+    return np.frombuffer(done.stdout, np.uint8, offset=start).reshape(height, width, 3).copy()
 
 
 def _flatten_alpha(image: np.ndarray | None) -> np.ndarray | None:

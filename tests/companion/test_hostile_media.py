@@ -153,6 +153,7 @@ def test_crafted_media_never_500_and_memory_stays_under_1_gb(tmp_path, face_asse
         outcomes = {name: _final(server, analysis_id) for name, analysis_id in jobs}
         peak = server.peak_rss_mb()
         log = server.log()
+    print(f"fuzz: {len(outcomes)} jobs, peak resident memory of the companion {peak:.0f} MiB")
     for name, analysis in outcomes.items():
         if analysis["status"] == "failed":
             assert analysis["error"]["code"] in REFUSALS, (name, analysis["error"])
