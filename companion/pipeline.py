@@ -26,7 +26,7 @@ from companion.errors import TooLarge, Undecodable, UnmaskError
 from companion.provenance import media_provenance
 from models.detectors.detector import ScoreBands
 from models.serving.aggregate import FrameRef, aggregate, resolve_bands
-from models.serving.analysis import UnusableScores, find_faces, observations, score_crops
+from models.serving.analysis import UnusableScores, find_faces, observations, reads_regions, score_crops
 from models.serving.clip_analysis import temporal_evidence
 from models.serving.frame_score import frame_bands
 
@@ -267,13 +267,14 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
 
     refs, media_info = decoded.refs, decoded.media
     recorder = evidence.Recorder(face_detector, decoded.scales, frame_thumbnails=media_info["kind"] != "image")
+    regions = [] if reads_regions(frame_detectors) else None
     found, crops = find_faces(decoded.images, recorder, int(config.get("MIN_FACE_PX", 64)),
-                              decoded.scales, _frame_progress(progress))
+                              decoded.scales, _frame_progress(progress), regions)
     clock = _lap(timings, "faces", clock)
 
     progress(_FACES_END, "detect")
     try:
-        obs = observations(found, score_crops(frame_detectors, crops))
+        obs = observations(found, score_crops(frame_detectors, crops, regions))
         temporal = None if decoded.run_of_frame is None else temporal_evidence(
             clip_detector, found, crops, obs, [r.timestamp for r in refs], decoded.run_of_frame,
             int(config.get("CLIP_MIN_FRAMES", 4)))
