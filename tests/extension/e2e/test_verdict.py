@@ -350,6 +350,11 @@ def test_video_frames_under_the_timeline_seek_the_video(paired, companion, site,
     assert ax.shadow_elements("worst"), "the worst stretch is marked"
     saves = [n for n in ax.nodes().values() if not n.ignored and n.name.startswith("Save the frame at ")]
     assert len(saves) == len(frames)
+    with page.expect_download() as saved:
+        ax.activate(saves[0])
+    assert saved.value.suggested_filename.startswith("unmask-frame-") and saved.value.suggested_filename.endswith(".jpg")
+    with open(saved.value.path(), "rb") as handle:
+        assert handle.read(3) == b"\xff\xd8\xff"  # a JPEG keyframe
     target = frames[len(frames) // 2]
     seconds = float(target.name.removeprefix("Go to ").split(" s")[0])
     ax.activate(target)  # from the keyboard: the strip scrolls sideways
@@ -386,9 +391,16 @@ def test_check_a_file_page_takes_drops_and_explains_files_it_cannot_check(paired
     gaps = page.evaluate("getComputedStyle(document.querySelector('#result .card .actions')).columnGap")
     assert gaps != "normal" and float(gaps.removesuffix("px")) >= 6  # the buttons do not touch
 
-    page.evaluate(drop, photo)  # the same bytes again: answered from the history
+    paste = """async (data) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], "image.jpg", { type: "image/jpeg" }));
+        document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }));
+    }"""
+    page.evaluate(paste, photo)  # the same bytes again, pasted: answered from the history
     wait_until(lambda: "an earlier check of the same file" in page.inner_text("#result .card"), 60,
                what="the original check time")
+    assert "image.jpg" in page.inner_text("#result .card")
     page.close()
 
 
