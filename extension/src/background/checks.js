@@ -133,13 +133,23 @@ async function broadcast(jobId, update) {
   await Promise.all(job.subscribers.map((sub) => deliver(sub, update, job.source)));
 }
 
+/**
+ * What the recent results keep of an analysis: all of it but the video frames' thumbnails (up to a hundred
+ * kilobytes a video; storage.session holds a few megabytes). A card from a recent result shows no thumbnails.
+ */
+export function slimForRecent(analysis) {
+  const frames = analysis?.result?.frames;
+  if (!Array.isArray(frames)) return analysis;
+  return { ...analysis, result: { ...analysis.result, frames: frames.map(({ thumbnail, ...rest }) => rest) } };
+}
+
 /** End a job: drop it, remember a finished result for its URL, tell every subscriber. */
 async function finish(jobId, update) {
   const job = await updateSession(SESSION, (state) => {
     const ended = state.jobs[jobId];
     delete state.jobs[jobId];
     if (ended?.key && update.phase === "done") {
-      state.recent[ended.key] = { analysis: update.analysis, at: Date.now() };
+      state.recent[ended.key] = { analysis: slimForRecent(update.analysis), at: Date.now() };
       const keys = Object.keys(state.recent);
       for (const old of keys.slice(0, Math.max(0, keys.length - MAX_RECENT))) delete state.recent[old];
     }

@@ -157,3 +157,14 @@ test("a closed tab's queued checks are dropped", async () => {
   assert.equal(client.submitted.length, 2, "b3 was never sent");
   assert.deepEqual(session.jobs, {});
 });
+
+test("recent results keep a video's scores but not its frame thumbnails (storage.session is small)", async () => {
+  const { slimForRecent } = await import(`${checksUrl}?slim`);
+  const analysis = { id: "a", result: { verdict: "likely_real", faces: [{ id: 0, thumbnail: "data:image/jpeg;base64,AA" }],
+    frames: [{ index: 0, timestamp: 0, score: 0.1, thumbnail: "data:image/jpeg;base64,BB" }] } };
+  const slim = slimForRecent(analysis);
+  assert.deepEqual(slim.result.frames, [{ index: 0, timestamp: 0, score: 0.1 }]);
+  assert.equal(slim.result.faces[0].thumbnail, "data:image/jpeg;base64,AA");
+  assert.equal(analysis.result.frames[0].thumbnail, "data:image/jpeg;base64,BB", "the delivered analysis is untouched");
+  assert.equal(slimForRecent({ id: "b", result: { faces: [] } }).id, "b");
+});
