@@ -90,9 +90,14 @@ def _schemas(max_frames: int) -> dict:
             "frame_score": _nullable({**number01, "description": "With a clip detector: the frame detectors' "
                                                                  "evidence alone."}),
             "temporal": _nullable({**number01, "description": "With a clip detector: the temporal detector's "
-                                                              "evidence (None: no track long enough)."})}},
+                                                              "evidence (None: no track long enough)."}),
+            "thumbnail": _nullable({"type": "string", "description": "The face as a small data:image/jpeg URI."}),
+            "weak": {"type": "array", "items": {"enum": ["grayscale", "small", "blurred", "compressed", "turned"]},
+                     "description": "Known weak cases of the detectors this face is (companion.evidence)."}}},
         "FrameScore": {"type": "object", "required": ["index", "timestamp", "score"], "properties": {
-            "index": {"type": "integer"}, "timestamp": {"type": "number"}, "score": _nullable(number01)}},
+            "index": {"type": "integer"}, "timestamp": {"type": "number"}, "score": _nullable(number01),
+            "thumbnail": _nullable({"type": "string", "description": "Analysed frames (not the temporal curve): "
+                                                                     "the frame as a small data:image/jpeg URI."})}},
         "Result": {"type": "object",
                    "required": ["verdict", "score", "faces", "detectors", "model", "media", "timings"],
                    "properties": {
@@ -112,7 +117,11 @@ def _schemas(max_frames: int) -> dict:
                 "frames_analyzed": {"type": "integer"}}},
             "timings": {"type": "object", "additionalProperties": {"type": "number"},
                         "description": "Seconds per stage."},
-            "provenance": _ref("Provenance")}},
+            "provenance": _ref("Provenance"),
+            "bands": {"type": "object", "properties": {"real_below": number01, "fake_from": number01},
+                      "description": "The score bands the verdict was judged by."},
+            "checked_at": {"type": "string", "format": "date-time",
+                           "description": "A cached answer only: when the result was computed."}}},
         **_provenance_schemas(),
         "Feedback": {"type": "object", "required": ["label", "note", "created_at"], "properties": {
             "label": {"enum": ["fake", "real"]}, "note": {"type": "string"},
