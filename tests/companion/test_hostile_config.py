@@ -18,6 +18,17 @@ from companion.cli import banner, main
 from companion.config import ConfigError, load_config
 
 
+@pytest.fixture(autouse=True)
+def _never_serve(monkeypatch):
+    """`unmask serve` in these tests must stop before listening; a regression fails instead of serving forever."""
+    import companion.cli
+
+    def refuse(*args, **kwargs):
+        """Stand-in for build_server."""
+        raise AssertionError("unmask serve got as far as listening")
+    monkeypatch.setattr(companion.cli, "build_server", refuse)
+
+
 @pytest.fixture
 def user_dirs(tmp_path, monkeypatch):
     """The CLI's data and config folders, temporary, through UNMASK_* variables."""

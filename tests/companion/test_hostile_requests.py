@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from companion.cli import build_server
-from companion.http_server import BODY_SLACK_BYTES
 
 # ---------------------------------------------------------------- helpers
 
@@ -202,9 +201,53 @@ def test_waitress_refuses_a_chunked_body_over_the_limit_as_json(waitress_server)
 
     server, app = waitress_server
     token = app.extensions["unmask"].token.current()
+    from companion.http_server import BODY_SLACK_BYTES
+
     limit = 2000 + BODY_SLACK_BYTES  # waitress's own limit; it answers once that many body bytes arrived
     body = b"1000000\r\n" + b"x" * (limit - 9)  # a 16 MB chunk announced, cut where waitress stops reading
     request = (f"POST /v1/analyses HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
                f"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode() + body
     status, headers, answer = _raw(server.effective_port, request)
     assert status == 413 and json.loads(answer)["error"]["code"] == "too_large"
+
+
+# ---------------------------------------------------------------- by URL too, and videos
+
+
+def _final(server, analysis_id: str, timeout: float = 120.0) -> dict:
+    """Poll an analysis until it is done or failed."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = requests.get(server.url(f"/v1/analyses/{analysis_id}"), headers=server.auth, timeout=30).json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"analysis {analysis_id} did not finish")
+
+
+def test_lying_tiff_by_url_is_refused_not_decoded(live_server):
+    """The TIFF that listed 30000x30000 then 10x10 was decoded at 30000x30000 (13.5 GB) when fetched."""
+    from tests.helpers import crafted_images as crafted
+    from tests.helpers.http_server import FixtureServer
+
+    lie = crafted.tiff_duplicate_size(crafted.encode(".tiff"), (30000, 30000), (10, 10))
+    with FixtureServer() as web:
+        url = web.file("/lie.tiff", lie, "image/tiff")
+        response = _post(live_server, json={"url": url})
+        assert response.status_code == 202, response.text
+        analysis = _final(live_server, response.json()["id"])
+    assert analysis["status"] == "failed" and analysis["error"]["code"] == "undecodable_image"
+    assert "twice" in analysis["error"]["message"]
+
+
+def test_video_with_frames_over_the_pixel_limit_is_refused(start_server, tmp_path):
+    from tests.helpers.media import make_face_video
+
+    server = start_server(MAX_IMAGE_PIXELS=100_000)
+    video = make_face_video(tmp_path / "v.mp4", seconds=0.4, size=(640, 360))
+    response = _post(server, files={"file": ("v.mp4", video.read_bytes())})
+    assert response.status_code == 202, response.text
+    analysis = _final(server, response.json()["id"])
+    assert analysis["status"] == "failed" and analysis["error"]["code"] == "media_too_large"
