@@ -34,9 +34,28 @@ class UploadSource:
 
 @dataclass(frozen=True)
 class FramesSource:
-    """Frames a browser captured from a playing video (companion.pipeline.FrameUpload items)."""
+    """Frames a browser captured from a playing video: companion.pipeline.FrameUpload items, or FrameFile
+    items whose bytes wait on disk (so queued jobs do not hold their frames in memory)."""
 
     frames: Sequence[Any]
+
+
+@dataclass(frozen=True)
+class FrameFile:
+    """One uploaded frame saved in its job's private folder, and its time in seconds."""
+
+    path: Path
+    timestamp: float
+
+
+def save_frames(frames: Sequence[Any], folder: Path) -> list[FrameFile]:
+    """Write each frame's bytes (FrameUpload items) into `folder`; the FrameFile list that stands for them."""
+    saved = []
+    for position, frame in enumerate(frames):
+        path = folder / f"frame-{position:04d}"
+        path.write_bytes(frame.data)
+        saved.append(FrameFile(path, frame.timestamp))
+    return saved
 
 
 def jobs_dir(config: Mapping[str, Any]) -> Path:
@@ -75,7 +94,9 @@ def _obtain(source: Any, config: Mapping[str, Any], folder: Path):
     if isinstance(source, UploadSource):
         return source.media
     if isinstance(source, FramesSource):
-        return list(source.frames)
+        from companion.pipeline import FrameUpload
+        return [FrameUpload(Path(f.path).read_bytes(), f.timestamp) if isinstance(f, FrameFile) else f
+                for f in source.frames]
     raise TypeError(f"unknown analysis source {type(source).__name__}")
 
 

@@ -6,6 +6,7 @@ import binascii
 import hashlib
 import json
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
@@ -14,10 +15,13 @@ from flask import Request
 from werkzeug.utils import secure_filename
 
 from companion.errors import BadRequest, UnmaskError
-from companion.work import FramesSource, PageSource, UploadSource, UrlSource, new_private_dir, remover
+from companion.work import FramesSource, PageSource, UploadSource, UrlSource, new_private_dir, remover, save_frames
 
 MAX_URL_LENGTH = 8192
 MAX_TIMESTAMP_S = 1e9  # about 31 years of video
+LARGE_JSON_BYTES = 8 * 1024 * 1024
+LARGE_JSON_WAIT_S = 20.0
+_LARGE_JSON_SLOT = threading.BoundedSemaphore(1)
 SNIFF_BYTES = 4096
 JSON_SOURCES = ("url", "page_url", "frames")
 _DATA_URL_PREFIX = "data:"
@@ -52,7 +56,7 @@ def parse_json_body(request: Request) -> Any:
     if not request.is_json:
         raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
     try:
-        return json.loads(request.get_data(cache=True) or b"")
+        return json.loads(request.get_data(cache=False) or b"")  # not cached: the body is read once
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON", code="invalid_json") from None
     except RecursionError:
@@ -67,9 +71,27 @@ def parse_count(raw: str, name: str, low: int, high: int) -> int:
 
 
 def parse_submission(request: Request, config: Mapping[str, Any]) -> Submission:
-    """The submission a request describes: JSON {url} | {page_url} | {frames}, or a multipart `file`."""
+    """The submission a request describes: JSON {url} | {page_url} | {frames}, or a multipart `file`.
+
+    A JSON body over LARGE_JSON_BYTES (frames) takes about four times its size while it is parsed, so
+    such bodies are parsed one at a time; one that waits more than LARGE_JSON_WAIT_S gets 503 queue_full.
+    """
     if request.mimetype == "multipart/form-data":
         return _parse_upload(request, config)
+    if (request.content_length or 0) <= LARGE_JSON_BYTES:
+        return _parse_json_submission(request, config)
+    if not _LARGE_JSON_SLOT.acquire(timeout=LARGE_JSON_WAIT_S):
+        from companion.jobs import RETRY_AFTER_S, QueueFull
+        raise QueueFull("the companion is reading another large request; try again shortly",
+                        headers={"Retry-After": str(RETRY_AFTER_S)})
+    try:
+        return _parse_json_submission(request, config)
+    finally:
+        _LARGE_JSON_SLOT.release()
+
+
+def _parse_json_submission(request: Request, config: Mapping[str, Any]) -> Submission:
+    """A JSON submission: exactly one of url, page_url, frames."""
     body = parse_json_body(request)
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object with one of: url, page_url, frames")
@@ -150,7 +172,14 @@ def _parse_frames(frames: Any, config: Mapping[str, Any]) -> Submission:
                                    _frame_timestamp(item["timestamp"], position)))
     check_frame_sizes([upload.data for upload in uploads], config)
     sha256 = frames_sha256(uploads)
-    return Submission({"type": "frames", "count": len(uploads)}, f"sha256:{sha256}", sha256, FramesSource(uploads))
+    folder = new_private_dir(config)
+    try:
+        saved = save_frames(uploads, folder)  # a queued job keeps paths, not megabytes of frames
+    except BaseException:
+        remover(folder)()
+        raise
+    return Submission({"type": "frames", "count": len(uploads)}, f"sha256:{sha256}", sha256, FramesSource(saved),
+                      remover(folder))
 
 
 def _parse_upload(request: Request, config: Mapping[str, Any]) -> Submission:

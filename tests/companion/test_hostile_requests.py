@@ -251,3 +251,32 @@ def test_video_with_frames_over_the_pixel_limit_is_refused(start_server, tmp_pat
     assert response.status_code == 202, response.text
     analysis = _final(server, response.json()["id"])
     assert analysis["status"] == "failed" and analysis["error"]["code"] == "media_too_large"
+
+
+def test_queued_frames_wait_on_disk_not_in_memory(make_app):
+    from companion.api.submission import _parse_frames
+    from companion.work import FrameFile
+
+    app = make_app()
+    data = png_header(64, 48)
+    submission = _parse_frames([_frame(data, 0.5)], app.config)
+    saved = submission.work.frames
+    assert len(saved) == 1 and isinstance(saved[0], FrameFile) and saved[0].path.read_bytes() == data
+    submission.cleanup()
+    assert not saved[0].path.exists()
+
+
+def test_large_json_bodies_are_parsed_one_at_a_time(live_server, monkeypatch):
+    """Each large JSON body takes ~4x its size while parsed: a second one waits, then gets 503 + Retry-After."""
+    from companion.api import submission
+
+    monkeypatch.setattr(submission, "LARGE_JSON_WAIT_S", 0.2)
+    big = b'{"frames": "' + b"x" * (submission.LARGE_JSON_BYTES + 10) + b'"}'
+    assert submission._LARGE_JSON_SLOT.acquire(timeout=5)  # another large request is being read
+    try:
+        busy = _post(live_server, data=big, headers={"Content-Type": "application/json"})
+    finally:
+        submission._LARGE_JSON_SLOT.release()
+    assert busy.status_code == 503 and _code(busy) == "queue_full" and "Retry-After" in busy.headers
+    served = _post(live_server, data=big, headers={"Content-Type": "application/json"})
+    assert served.status_code == 400 and _code(served) == "invalid_request"
