@@ -164,6 +164,7 @@ def test_crafted_media_never_500_and_memory_stays_under_1_gb(tmp_path, face_asse
     assert outcomes["jpeg 7000x7000 real"]["status"] == "done"
     assert outcomes["jpeg 7000x7000 real"]["result"]["media"]["width"] == 7000
     assert "Traceback" not in log and "internal_error" not in log
+    assert "OpenCV was loaded with" not in log  # OpenCV's own pixel ceiling was set before cv2 loaded
     assert peak < MAX_RSS_MB, f"the companion's peak resident memory was {peak:.0f} MiB"
 
 
@@ -175,3 +176,31 @@ def test_shrunk_photo_reports_faces_in_its_own_pixels():
     image = decode_image(data, keep_pixels=6_000_000)
     assert image.shape == (2000, 3000, 3) and oriented_size(data, image.shape) == (6000, 4000)
     assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape == (4000, 6000, 3)
+
+
+def test_the_companion_sets_opencvs_ceiling_before_cv2_loads(tmp_path):
+    """In a fresh process, create_app sets OPENCV_IO_MAX_IMAGE_PIXELS from MAX_IMAGE_PIXELS before cv2 loads:
+    a real 2 M pixel PNG is refused by OpenCV itself (limit 1 M) with the header check fooled."""
+    import subprocess
+    import sys
+
+    from tests.helpers.served_process import REPO
+
+    code = """
+import os, sys
+os.environ.pop("OPENCV_IO_MAX_IMAGE_PIXELS", None)
+from companion import create_app
+app = create_app({"DATA_DIR": sys.argv[1], "CONFIG_DIR": sys.argv[1], "MAX_IMAGE_PIXELS": 1000000})
+import models.serving.imageio_safe as imageio_safe
+from tests.helpers.crafted_images import encode
+imageio_safe.image_size = lambda data: (10, 10)
+try:
+    imageio_safe.decode_image(encode(".png", 2000, 1000), max_pixels=10 ** 9)
+    print("decoded")
+except imageio_safe.ImageTooLarge:
+    print("refused", os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"])
+app.extensions["unmask"].close()
+"""
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip() == "refused 1000000", out.stdout + out.stderr
