@@ -113,7 +113,8 @@ def _frames_requests() -> list[tuple[str, dict]]:
                                                  for i in range(64)])),
         ("one frame announcing 60000x60000", body([(crafted.set_size(small_png, ".png", 60000, 60000), 0)])),
         ("16 real 3000x2000 frames", body([(data, i * 0.5) for i, data in enumerate(big_jpegs)])),
-        ("webp frame lying canvas", body([(crafted.webp_small_canvas(crafted.encode(".webp", 640, 480), (10, 10)), 0)])),
+        ("webp frame lying canvas",
+         body([(crafted.webp_small_canvas(crafted.encode(".webp", 640, 480), (10, 10)), 0)])),
         ("truncated frames", body([(crafted.encode(".jpg", 640, 480)[:200], 0), (small_png[:40], 1)])),
     ]
 
