@@ -6,6 +6,7 @@ import binascii
 import hashlib
 import json
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -22,6 +23,8 @@ MAX_TIMESTAMP_S = 1e9  # about 31 years of video
 LARGE_JSON_BYTES = 8 * 1024 * 1024
 LARGE_JSON_WAIT_S = 20.0
 _LARGE_JSON_SLOT = threading.BoundedSemaphore(1)
+# A \uD800-\uDFFF escape: JSON allows a lone one, which no UTF-8 text (SQLite, logs) can hold.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 SNIFF_BYTES = 4096
 JSON_SOURCES = ("url", "page_url", "frames")
 _DATA_URL_PREFIX = "data:"
@@ -55,12 +58,35 @@ def parse_json_body(request: Request) -> Any:
     """The request's JSON document; 415 when it is not JSON, 400 when it does not parse or nests too deep."""
     if not request.is_json:
         raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
+    raw = request.get_data(cache=False) or b""  # not cached: the body is read once
     try:
-        return json.loads(request.get_data(cache=False) or b"")  # not cached: the body is read once
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON", code="invalid_json") from None
     except RecursionError:
         raise BadRequest("the body's JSON is nested too deeply", code="invalid_json") from None
+    if _SURROGATE_ESCAPE.search(raw) and not _all_text_encodable(body):
+        raise BadRequest("the body's JSON has a lone UTF-16 surrogate (\\ud800-\\udfff) in a string",
+                         code="invalid_json")
+    return body
+
+
+def _all_text_encodable(value: Any) -> bool:
+    """Whether every string in a parsed JSON document is valid Unicode (no lone surrogates)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        texts = [item] if isinstance(item, str) else []
+        if isinstance(item, dict):
+            texts, pending = list(item), pending + list(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        try:
+            for text in texts:
+                text.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 def parse_count(raw: str, name: str, low: int, high: int) -> int:

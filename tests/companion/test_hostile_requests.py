@@ -280,3 +280,25 @@ def test_large_json_bodies_are_parsed_one_at_a_time(live_server, monkeypatch):
     assert busy.status_code == 503 and _code(busy) == "queue_full" and "Retry-After" in busy.headers
     served = _post(live_server, data=big, headers={"Content-Type": "application/json"})
     assert served.status_code == 400 and _code(served) == "invalid_request"
+
+
+@pytest.mark.parametrize("body", [b'{"url": "http://example.com/\\ud800.jpg"}',
+                                  b'{"page_url": "https://www.youtube.com/watch?v=\\udfff"}'])
+def test_lone_surrogates_are_400_not_500(live_server, body):
+    """JSON allows a lone \\ud800 escape; SQLite cannot store it (it was a 500)."""
+    response = _post(live_server, data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and _code(response) == "invalid_json"
+
+
+def test_lone_surrogate_in_a_feedback_note_is_400(live_server):
+    store = live_server.app.extensions["unmask"].store
+    analysis_id = store.create(source={"type": "url"}, source_key="url:x", model_version="v", status="done",
+                               result={"verdict": "likely_real"})
+    response = requests.post(live_server.url(f"/v1/analyses/{analysis_id}/feedback"), timeout=10,
+                             data=b'{"label": "fake", "note": "\\ud800"}',
+                             headers={**live_server.auth, "Content-Type": "application/json"})
+    assert response.status_code == 400 and _code(response) == "invalid_json"
+    emoji = requests.post(live_server.url(f"/v1/analyses/{analysis_id}/feedback"), timeout=10,
+                          data=b'{"label": "fake", "note": "\\ud83d\\ude00"}',
+                          headers={**live_server.auth, "Content-Type": "application/json"})
+    assert emoji.status_code == 200 and emoji.json()["feedback"]["note"] == "\U0001F600"
