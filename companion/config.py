@@ -166,10 +166,10 @@ def _type_ok(value: Any, default: Any, key: str = "") -> bool:
 
 
 def _check_path(key: str, value: Any) -> None:
-    """A path setting: unset, or non-empty text / a path without NUL characters."""
-    if value is None:
+    """A path setting: unset (None or ""), or text / a path without NUL characters."""
+    if value is None or value == "":
         return
-    if not isinstance(value, (str, os.PathLike)) or not str(value) or "\x00" in str(value):
+    if not isinstance(value, (str, os.PathLike)) or "\x00" in str(value):
         raise ConfigError(f"setting {key} must be a path (text), got {value!r}")
 
 

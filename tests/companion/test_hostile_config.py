@@ -69,10 +69,14 @@ def test_impossible_settings_exit_2(user_dirs, monkeypatch, capsys, argv, env, t
 
 
 @pytest.mark.parametrize("content", [b"port = 8765\n# caf\xe9\n", b"token_file = 5\n", b"weights_dir = [1]\n",
-                                     b"port = 70000\n", b"provenance_trust_anchors = true\n"])
+                                     b"port = 70000\n", b"provenance_trust_anchors = true\n",
+                                     b'token_file = "a\\u0000b"\n', b"config.toml is a folder"])
 def test_bad_config_files_exit_2(user_dirs, capsys, content):
     _, config = user_dirs
-    (config / "config.toml").write_bytes(content)
+    if content == b"config.toml is a folder":
+        (config / "config.toml").mkdir()
+    else:
+        (config / "config.toml").write_bytes(content)
     assert main(["token"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("unmask: bad configuration:") and "Traceback" not in err
