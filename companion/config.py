@@ -68,6 +68,8 @@ DEFAULTS: dict[str, Any] = {key: default for key, (default, _) in SETTINGS.items
 GiB = 1024 * MiB
 PATH_KEYS = ("DATA_DIR", "CONFIG_DIR", "TOKEN_FILE", "DATABASE", "WEIGHTS_DIR", "FACE_ASSETS_DIR",
              "PROVENANCE_TRUST_ANCHORS")
+# UNMASK_TEST_* variables switch parts of the test suite on (browsers); they are not settings.
+TEST_SWITCH_PREFIX = "TEST_"
 SECONDS_KEYS = ("FETCH_TIMEOUT_S", "VIDEO_MAX_DURATION_S", "PROVENANCE_TIMEOUT_S")
 # key -> (smallest, largest) value that makes sense; anything outside is a typo or an attack on ourselves.
 RANGES: dict[str, tuple[float, float]] = {
@@ -135,6 +137,8 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         if not name.startswith(prefix):
             continue
         key = name[len(prefix):]
+        if key.startswith(TEST_SWITCH_PREFIX):
+            continue
         if key not in SETTINGS:
             close = difflib.get_close_matches(key, SETTINGS, n=1)
             hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
