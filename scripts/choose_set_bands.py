@@ -36,9 +36,10 @@ def main() -> int:
     parser.add_argument("--max-fpr", type=float, default=0.04)
     parser.add_argument("--max-unsure", type=float, default=0.20)
     parser.add_argument("--min-face-px", type=int, default=64, help="as the companion (MIN_FACE_PX)")
+    parser.add_argument("--weights-dir", type=Path, help="read and write this weights folder (default: models/weights)")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    detectors = [registry.create(n) for n in args.detectors.split(",")]
+    detectors = [registry.create(n, weights_dir=args.weights_dir) for n in args.detectors.split(",")]
     system = System("set", detectors, frame_bands(detectors))
     face_detector = FaceDetector()
     by_source: dict[str, list[float]] = {}
@@ -58,8 +59,9 @@ def main() -> int:
     print(json.dumps({"bands": bands, **chosen_on}, indent=1))
     if args.write:
         first, others = detectors[0], detectors[1:]
-        version = (write_partner_bands(first.name, {d.name: d.version for d in others}, bands, chosen_on)
-                   if others else write_bands(first.name, bands, chosen_on))
+        version = (write_partner_bands(first.name, {d.name: d.version for d in others}, bands, chosen_on,
+                                       args.weights_dir)
+                   if others else write_bands(first.name, bands, chosen_on, args.weights_dir))
         print(f"{first.name} version {version}")
     return 0
 

@@ -115,3 +115,34 @@ def test_shipped_keras_weights_score_as_the_served_model(name):
     keras_model = build_frame_cnn(weights=WEIGHTS_DIR / entry(name)["keras_weights"])
     raw = predict_batched(keras_model, resize_crops(crops, detector.input_size))
     assert np.allclose(detector.calibration.apply(raw), detector.predict(crops), atol=1e-3)
+
+
+def test_the_generated_face_detector_scores_regions_as_its_keras_weights_do():
+    pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
+    from models.detectors.residual import build_residual_cnn, mean_logit_probability, region_patches
+    from tests.helpers.media import astronaut_head
+
+    detector = registry.create("generated_residual")
+    regions = [astronaut_head(), astronaut_head()[20:150, 30:170], astronaut_head()[:40, :50]]
+    model = build_residual_cnn(weights=WEIGHTS_DIR / entry("generated_residual")["keras_weights"])
+    raw = mean_logit_probability(model.predict_on_batch(np.concatenate([region_patches(r) for r in regions])), 5)
+    assert np.allclose(detector.calibration.apply(raw), detector.predict(regions), atol=1e-3)
+    assert detector.version == entry("generated_residual")["version"] and detector.input_kind == "region"
+    bands = entry("generated_residual")["bands"]
+    assert 0.0 <= bands["real_below"] <= bands["fake_from"] <= 1.0
+
+
+def test_the_generated_face_detector_does_not_flag_a_real_photo_or_its_plain_enlargement(face_assets_dir):
+    import cv2
+    from skimage import data
+
+    from models.faces.detect import FaceDetector
+    from models.faces.region import face_region
+
+    image = data.astronaut()
+    box = FaceDetector(face_assets_dir).detect(image)[0].box
+    half = cv2.resize(image, (256, 256), interpolation=cv2.INTER_AREA)
+    enlarged = [np.repeat(np.repeat(half, 2, 0), 2, 1), cv2.resize(half, (512, 512), interpolation=cv2.INTER_LINEAR)]
+    detector = registry.create("generated_residual")
+    scores = detector.predict([face_region(image, box)] + [face_region(e, box) for e in enlarged])
+    assert np.all(scores < detector.bands.real_below)  # up-sampling alone is not what it calls generated
