@@ -150,9 +150,11 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     """Analyse files, folders and URLs in this process (companion.cli_scan)."""
-    from companion import cli_scan
+    from companion import cli_scan, opencv_pixel_limit
 
-    return cli_scan.run(args, load_config())
+    config = load_config()
+    opencv_pixel_limit(config["MAX_IMAGE_PIXELS"])  # before the analysis imports cv2
+    return cli_scan.run(args, config)
 
 
 # ---------------------------------------------------------------- the table and main
