@@ -45,8 +45,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "CLIP_FRAMES": (8, "With a clip detector (temporal): consecutive frames per run (FRAMES_PER_VIDEO / CLIP_FRAMES runs)."),
     "CLIP_MIN_FRAMES": (4, "Shortest run of one person's face that the clip detector scores."),
     "MIN_FACE_PX": (64, "Faces smaller than this many pixels across are reported as too small, not scored."),
-    "DETECTORS": (["frame_cnn", "temporal"], "Detectors that score each face (frame detectors) and each face track "
-                                             "(at most one clip detector); the model version joins theirs."),
+    "DETECTORS": (["blend_cnn", "generated_residual", "temporal"],
+                  "Detectors that score each face (frame detectors) and each face track "
+                  "(at most one clip detector); the model version joins theirs."),
     "THRESHOLD_FAKE": (None, "Score at or above which a verdict is likely_fake (None: the model's calibrated band)."),
     "THRESHOLD_REAL": (None, "Score below which a verdict is likely_real (None: the model's calibrated band)."),
     "WORKERS": (1, "Analyses that run at the same time."),

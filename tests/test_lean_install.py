@@ -81,9 +81,9 @@ def test_unmask_scan_gives_a_verdict_without_tensorflow(lean, tmp_path):
     [row] = json.loads(done.stdout)
     assert row["result"]["verdict"] in VERDICTS
     assert len(row["result"]["faces"]) == 1
-    model = row["result"]["model"]  # the default detectors, "+"-joined: frame_cnn+temporal
+    model = row["result"]["model"]  # the default detectors, "+"-joined
     names = model["name"].split("+")
-    assert "frame_cnn" in names and model["version"] == "+".join(_shipped_version(name) for name in names)
+    assert names == ["blend_cnn", "generated_residual", "temporal"] and model["version"] == "+".join(_shipped_version(name) for name in names)
 
 
 def test_unmask_serve_answers_health_with_the_shipped_detectors(lean):
@@ -109,4 +109,4 @@ def test_unmask_serve_answers_health_with_the_shipped_detectors(lean):
         server.wait(30)
     assert health["status"] == "ok", health
     versions = {m["name"]: m.get("version") for m in health["models"]}
-    assert versions == {name: _shipped_version(name) for name in versions} and "frame_cnn" in versions
+    assert versions == {name: _shipped_version(name) for name in versions} and "blend_cnn" in versions and "generated_residual" in versions

@@ -122,7 +122,7 @@ def test_model_missing(start_server, tmp_path):
     health = requests.get(server.url("/v1/health"), timeout=10)
     body = health.json()
     assert health.status_code == 200 and body["status"] == "degraded"
-    assert [m["name"] for m in body["models"]] == ["frame_cnn", "temporal"]  # the default detectors
+    assert [m["name"] for m in body["models"]] == ["blend_cnn", "generated_residual", "temporal"]  # the defaults
     assert all("not installed" in m["missing"] for m in body["models"])
     assert str(tmp_path) not in health.text and str(tmp_path) not in response.text
     assert server.app.extensions["unmask"].store.count() == 0

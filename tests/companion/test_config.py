@@ -15,7 +15,7 @@ def test_every_setting_is_documented_and_defaulted():
         assert len(description) > 15, key
     assert DEFAULTS["HOST"] == "127.0.0.1" and DEFAULTS["PORT"] == 8765
     assert DEFAULTS["WORKERS"] == 1 and DEFAULTS["QUEUE_MAX"] == 16
-    assert DEFAULTS["DETECTORS"] == ["frame_cnn", "temporal"] and DEFAULTS["EXTENSION_IDS"] == []
+    assert DEFAULTS["DETECTORS"] == ["blend_cnn", "generated_residual", "temporal"] and DEFAULTS["EXTENSION_IDS"] == []
     assert DEFAULTS["ALLOW_PRIVATE_ADDRESSES"] is False
     assert [row[0] for row in describe_settings()] == list(SETTINGS)
 

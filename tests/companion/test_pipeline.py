@@ -13,7 +13,7 @@ from skimage import data
 from companion.cli_scan import local_media
 from companion.config import DEFAULTS
 from companion.errors import TooLarge, Undecodable, UnmaskError
-from companion.pipeline import STAGES, FrameUpload, analyze_media, load_detectors, load_face_detector
+from companion.pipeline import STAGES, FrameUpload, analyze_media, load_detectors, load_face_detector, split_detectors
 from models.serving.aggregate import box_iou
 from tests.helpers.media import make_face_video, make_jpeg_bytes, make_long_video
 
@@ -325,15 +325,15 @@ def test_upload_through_the_live_server_then_cached(live_server, detectors):
 
 @pytest.fixture
 def temporal_config() -> dict:
-    """The default settings (the shipped frame CNN and temporal detector), 16 frames per video."""
-    assert DEFAULTS["DETECTORS"] == ["frame_cnn", "temporal"]
+    """The default settings (the shipped blend, generated-face and temporal detectors), 16 frames per video."""
+    assert DEFAULTS["DETECTORS"] == ["blend_cnn", "generated_residual", "temporal"]
     return {**DEFAULTS, "FRAMES_PER_VIDEO": 16}
 
 
 def test_video_is_read_as_runs_and_each_person_fused(tmp_path, temporal_config):
     from models.serving.fusion import fuse_evidence
 
-    clip_detector = load_detectors(temporal_config)[1]
+    clip_detector = split_detectors(load_detectors(temporal_config))[1]
     result = analyze_media(local_media(make_face_video(tmp_path / "face.mp4", seconds=4.0)), temporal_config)
     indices = [f["index"] for f in result["frames"]]
     assert len(indices) == 16 and result["media"]["frames_analyzed"] == 16
@@ -348,7 +348,7 @@ def test_video_is_read_as_runs_and_each_person_fused(tmp_path, temporal_config):
     assert result["verdict"] == clip_detector_verdict(clip_detector, result["score"])
     curve = result["temporal"]
     assert [p["index"] for p in curve] == indices and all(0 <= p["score"] <= 1 for p in curve)
-    assert result["model"]["name"] == "frame_cnn+temporal"
+    assert result["model"]["name"] == "blend_cnn+generated_residual+temporal"
 
 
 def test_a_short_video_is_never_read_twice(tmp_path, temporal_config):
@@ -364,9 +364,10 @@ def clip_detector_verdict(clip_detector, score: float) -> str:
     return ScoreBands(**clip_detector.fusion.bands).verdict(score)
 
 
-def test_images_and_captured_frames_use_the_frame_detectors_only(tmp_path, config, temporal_config):
+def test_images_and_captured_frames_use_the_frame_detectors_only(tmp_path, temporal_config):
     path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
-    plain, with_temporal = analyze_media(local_media(path), config), analyze_media(local_media(path), temporal_config)
+    frame_only = {**temporal_config, "DETECTORS": [n for n in temporal_config["DETECTORS"] if n != "temporal"]}
+    plain, with_temporal = analyze_media(local_media(path), frame_only), analyze_media(local_media(path), temporal_config)
     assert with_temporal["score"] == plain["score"] and "temporal" not in with_temporal
     assert "temporal" not in with_temporal["detectors"] and set(with_temporal["faces"][0]) == set(plain["faces"][0])
     frames = [FrameUpload(make_jpeg_bytes(), t) for t in (0.0, 0.04, 0.08, 0.12)]
@@ -419,7 +420,7 @@ def test_the_frame_cnn_with_its_generated_specialist_scores_the_higher_under_the
     assert result["verdict"] == bands.verdict(result["score"])
 
 
-@pytest.mark.parametrize("broken", ["frame_cnn", "temporal"])
+@pytest.mark.parametrize("broken", ["blend_cnn", "generated_residual", "temporal"])
 def test_a_detector_answering_nan_is_an_error_not_a_score(tmp_path, temporal_config, broken):
     import json
     import shutil

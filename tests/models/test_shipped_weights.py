@@ -146,3 +146,29 @@ def test_the_generated_face_detector_does_not_flag_a_real_photo_or_its_plain_enl
     detector = registry.create("generated_residual")
     scores = detector.predict([face_region(image, box)] + [face_region(e, box) for e in enlarged])
     assert np.all(scores < detector.bands.real_below)  # up-sampling alone is not what it calls generated
+
+
+def test_the_blend_detector_serves_its_keras_classifier_head():
+    pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
+    from models.detectors.blend_cnn import build_blend_cnn, served_view
+    from models.faces.align import resize_crops, to_model_input
+
+    detector = registry.create("blend_cnn")
+    crops = np.stack([astronaut_crop(), astronaut_crop()[:, ::-1], np.full_like(astronaut_crop(), 128)])
+    model = served_view(build_blend_cnn())  # the shipped Keras weights are the classifier's (no mask head)
+    model.load_weights(str(WEIGHTS_DIR / entry("blend_cnn")["keras_weights"]))
+    raw = np.asarray(model.predict_on_batch(to_model_input(resize_crops(crops, 128)))).reshape(-1)
+    assert np.allclose(detector.calibration.apply(raw), detector.predict(crops), atol=1e-3)
+    assert detector.version == entry("blend_cnn")["version"] and detector.input_kind == "aligned"
+
+
+def test_the_default_sets_bands_were_chosen_for_its_members_at_their_versions():
+    from companion.config import DEFAULTS
+    from models.serving.frame_score import chosen_bands, frame_bands
+
+    frame = [registry.create(n) for n in DEFAULTS["DETECTORS"] if n != "temporal"]
+    chosen = chosen_bands(frame[0], frame[1:])
+    assert chosen is not None and frame_bands(frame) == chosen
+    stored = entry(frame[0].name)["bands_with"]["+".join(sorted(d.name for d in frame[1:]))]
+    assert set(stored["bands_chosen_on"]["val_sources"]) >= {"aaf", "utkface", "web-faces"}
+    assert all(s["flagged"] <= stored["bands_chosen_on"]["max_fpr"] for s in stored["bands_chosen_on"]["val_sources"].values())

@@ -98,7 +98,7 @@ def test_pairing_in_the_popup(browser, companion, screenshots):
     popup.wait_for_selector("#status.ok", timeout=20000)
     models = requests.get(f"{companion.base_url}/v1/health", timeout=5).json()["models"]
     named = ", ".join(f"{m['name']} {m['version']}" for m in models)
-    assert [m["name"] for m in models] == ["frame_cnn", "temporal"]
+    assert [m["name"] for m in models] == ["blend_cnn", "generated_residual", "temporal"]
     assert popup.inner_text("#status-text") == f"Connected · model {named}"
     assert popup.is_hidden("#pair-form")
     stored = browser.worker().evaluate("chrome.storage.local.get(null)")

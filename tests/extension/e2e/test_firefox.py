@@ -62,7 +62,7 @@ def test_firefox_pairs_and_checks_a_feed(companion, site, tmp_path, screenshots)
         status = wait_until(lambda: firefox.evaluate(
             options, "document.getElementById('status').classList.contains('ok') && "
                      "document.getElementById('status-text').textContent"), 30, what="Connected in Firefox")
-        assert status.startswith("Saved address: Connected · model frame_cnn ")
+        assert status.startswith("Saved address: Connected · model blend_cnn ")
         assert firefox.evaluate(options, "document.querySelector('#sites li span').textContent") == "localhost"
 
         feed = site.url("/feed.html?feed=firefox").replace("127.0.0.1", "localhost")

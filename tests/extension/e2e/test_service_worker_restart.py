@@ -96,7 +96,7 @@ def test_a_check_survives_the_service_worker_being_stopped(paired, companion, si
 
         popup = paired.page("src/popup/popup.html")  # an event for the stopped worker: Chromium starts it again
         popup.wait_for_selector("#status.ok", timeout=20000)
-        assert popup.inner_text("#status-text").startswith("Connected · model frame_cnn ")
+        assert popup.inner_text("#status-text").startswith("Connected · model blend_cnn ")
         popup.close()
         assert worker.status() == "running"
 

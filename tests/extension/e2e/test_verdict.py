@@ -422,7 +422,7 @@ def test_a_first_install_opens_the_welcome_page_that_finds_pairs_and_tries(playw
         welcome.fill("#token", companion.token)
         welcome.click("#pair-form button[type=submit]")
         welcome.wait_for_selector("#step-try:not([hidden])", timeout=20000)
-        assert welcome.inner_text("#paired-status").startswith("Connected · model frame_cnn")
+        assert welcome.inner_text("#paired-status").startswith("Connected · model blend_cnn")
         welcome.click("#try")
         welcome.wait_for_selector("#result .card .facts", timeout=90000)
         assert "Face 1 of 1" in welcome.inner_text("#result .card")
