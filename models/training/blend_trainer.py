@@ -105,6 +105,17 @@ def probabilities(model, crops: np.ndarray, batch: int = 128) -> np.ndarray:
     return np.concatenate(out).astype(np.float64)
 
 
+def learning_rate_at(step: int, config: dict) -> float:
+    """`learning_rate` until `decay_from` (default: never), then cosine down to `lr_final` at `steps`."""
+    base = float(config["learning_rate"])
+    start = int(config.get("decay_from", config["steps"]))
+    if step < start or int(config["steps"]) <= start:
+        return base
+    final = float(config.get("lr_final", base))
+    progress = min(1.0, (step - start) / (int(config["steps"]) - start))
+    return final + 0.5 * (base - final) * (1 + np.cos(np.pi * progress))
+
+
 def train(config: dict, log) -> dict:
     """Train (or resume), keep the best checkpoint by choose-split AUC, calibrate, choose bands, export."""
     import tensorflow as tf
@@ -134,6 +145,7 @@ def train(config: dict, log) -> dict:
     while step < total:
         rng = np.random.default_rng([int(config["seed"]), step])
         x, y = batches.batch(int(config["batch"]), rng)
+        model.optimizer.learning_rate.assign(learning_rate_at(step, config))
         result = model.train_on_batch(x, y)
         losses.append(float(np.ravel(result)[0]))
         step += 1

@@ -126,3 +126,11 @@ def test_blend_training_exports_the_classifier_head_as_served(root, tmp_path, fa
     keras_raw = lambda: np.asarray(  # noqa: E731
         model.predict_on_batch(to_model_input(resize_crops(crops, 64)))["prob"]).reshape(-1)
     served_matches_keras(run_dir, "blend_cnn", lambda: crops, keras_raw)
+
+
+def test_the_blend_learning_rate_holds_then_decays_by_cosine_to_its_final_value():
+    config = {"learning_rate": 1e-3, "steps": 300, "decay_from": 100, "lr_final": 1e-4}
+    assert blend_trainer.learning_rate_at(0, config) == blend_trainer.learning_rate_at(99, config) == 1e-3
+    assert blend_trainer.learning_rate_at(200, config) == pytest.approx(5.5e-4)
+    assert blend_trainer.learning_rate_at(300, config) == pytest.approx(1e-4)
+    assert blend_trainer.learning_rate_at(50, {"learning_rate": 1e-3, "steps": 300}) == 1e-3

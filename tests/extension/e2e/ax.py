@@ -62,7 +62,9 @@ class AXReader:
         return "\n".join(parts)
 
     def click(self, node: AXNode) -> None:
-        """Click the middle of a node with the mouse, as a person would."""
+        """Scroll a node into view (its page or a scrolling card), then click its middle with the mouse, as a
+        person would."""
+        self.cdp.send("DOM.scrollIntoViewIfNeeded", {"backendNodeId": node.backend_id})
         quad = self.cdp.send("DOM.getBoxModel", {"backendNodeId": node.backend_id})["model"]["border"]
         x = (quad[0] + quad[2] + quad[4] + quad[6]) / 4
         y = (quad[1] + quad[3] + quad[5] + quad[7]) / 4
