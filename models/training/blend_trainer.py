@@ -7,8 +7,6 @@ other trainers: checkpoints, a JSON-lines log, the best checkpoint by choose-spl
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,8 +15,8 @@ from models.detectors.blend_cnn import build_blend_cnn, mask_side, served_view
 from models.faces.align import CROP_SIZE, align_face, resize_crops, to_model_input
 from models.synth.degrade import photo_damage
 from models.synth.oval import self_blend_oval, swap_oval
-from models.training.checkpoints import load_checkpoint, save_checkpoint
 from models.training.face_pools import FaceSample, TrainingFaces, load_training_faces, per_source, source_weights
+from models.training.step_loop import resume_or_build, run_steps
 
 
 def aligned(image: np.ndarray, sample: FaceSample, scale: float, size: int,
@@ -105,62 +103,22 @@ def probabilities(model, crops: np.ndarray, batch: int = 128) -> np.ndarray:
     return np.concatenate(out).astype(np.float64)
 
 
-def learning_rate_at(step: int, config: dict) -> float:
-    """`learning_rate` until `decay_from` (default: never), then cosine down to `lr_final` at `steps`."""
-    base = float(config["learning_rate"])
-    start = int(config.get("decay_from", config["steps"]))
-    if step < start or int(config["steps"]) <= start:
-        return base
-    final = float(config.get("lr_final", base))
-    progress = min(1.0, (step - start) / (int(config["steps"]) - start))
-    return final + 0.5 * (base - final) * (1 + np.cos(np.pi * progress))
-
-
 def train(config: dict, log) -> dict:
     """Train (or resume), keep the best checkpoint by choose-split AUC, calibrate, choose bands, export."""
-    import tensorflow as tf
-
     from models.evaluation import metrics
 
-    run_dir, size = Path(config["run_dir"]), int(config["input_size"])
+    size = int(config["input_size"])
     data = load_training_faces({**config, "train_fakes": False}, log)
     swap_share = float(config["swap_share"])
     batches = PairBatches(data.fit_reals, float(config["source_power"]), size, swap_share,
                           mask_side(size, len(config["widths"])))
     choose_x, choose_y = fixed_pairs(data.choose, int(config["choose_pairs"]), int(config["seed"]), size, swap_share)
-    ckpt, best_dir, state_path = run_dir / "checkpoint", run_dir / "best", run_dir / "best.json"
-    resumed = None if config.get("fresh") else load_checkpoint(ckpt)
-    if resumed:
-        model, step = resumed
-        log(f"resumed at step {step}")
-    else:
-        tf.keras.utils.set_random_seed(int(config["seed"]))
-        model, step = build_blend_cnn(size, tuple(config["widths"])), 0
-        model.compile(optimizer=tf.keras.optimizers.Adam(float(config["learning_rate"])),
-                      loss={"prob": "binary_crossentropy", "mask": "binary_crossentropy"},
-                      loss_weights={"prob": 1.0, "mask": float(config["mask_weight"])})
-    best = json.loads(state_path.read_text()) if state_path.exists() and resumed else {"auc": -1.0, "step": 0}
-    total, every = int(config["steps"]), int(config["checkpoint_every"])
-    losses = []
-    while step < total:
-        rng = np.random.default_rng([int(config["seed"]), step])
-        x, y = batches.batch(int(config["batch"]), rng)
-        model.optimizer.learning_rate.assign(learning_rate_at(step, config))
-        result = model.train_on_batch(x, y)
-        losses.append(float(np.ravel(result)[0]))
-        step += 1
-        if step % every == 0 or step == total:
-            auc = metrics.auc(probabilities(model, choose_x), choose_y)
-            log(f"step {step}: loss {np.mean(losses):.4f}, choose AUC {auc:.4f}", step=step,
-                loss=float(np.mean(losses)), choose_auc=auc)
-            losses = []
-            if auc > best["auc"]:
-                best = {"auc": auc, "step": step}
-                save_checkpoint(best_dir, model, step, best)
-                state_path.write_text(json.dumps(best))
-            save_checkpoint(ckpt, model, step, {"best": best})
-    model, _ = load_checkpoint(best_dir)
-    log(f"best checkpoint: step {best['step']}, choose AUC {best['auc']:.4f}")
+    model, step, resumed = resume_or_build(
+        {**config, "loss_weights": {"prob": 1.0, "mask": float(config["mask_weight"])}},
+        lambda: build_blend_cnn(size, tuple(config["widths"])),
+        {"prob": "binary_crossentropy", "mask": "binary_crossentropy"}, log)
+    model = run_steps(model, step, resumed, config, lambda rng: batches.batch(int(config["batch"]), rng),
+                      lambda m: metrics.auc(probabilities(m, choose_x), choose_y), log)
     return finish(model, config, data, choose_x, choose_y, log)
 
 

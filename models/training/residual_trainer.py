@@ -6,16 +6,14 @@ log of the steps done; `unmask train --config generated_residual` continues wher
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import numpy as np
 
 from models.detectors.residual import PATCH, PATCHES, mean_logit_probability, npr_residual, pad_to, region_patches
 from models.faces.region import face_region
 from models.synth.degrade import photo_damage
-from models.training.checkpoints import load_checkpoint, save_checkpoint
 from models.training.face_pools import FaceSample, TrainingFaces, load_training_faces, per_source, source_weights
+from models.training.step_loop import resume_or_build, run_steps
 
 
 def random_patch(sample: FaceSample, rng: np.random.Generator, size: int = PATCH) -> np.ndarray:
@@ -70,44 +68,14 @@ def evaluate_choice(model, data: TrainingFaces) -> float:
 
 def train(config: dict, log) -> dict:
     """Train (or resume), keep the best checkpoint by choose-split AUC, calibrate, choose bands, export."""
-    import tensorflow as tf
-
     from models.detectors.residual import build_residual_cnn
 
-    run_dir = Path(config["run_dir"])
     data = load_training_faces(config, log)
     batches = BalancedBatches(data.fit_reals, data.fit_fakes, float(config["source_power"]))
-    ckpt, best_dir = run_dir / "checkpoint", run_dir / "best"
-    resumed = None if config.get("fresh") else load_checkpoint(ckpt)
-    if resumed:
-        model, step = resumed
-        log(f"resumed at step {step}")
-    else:
-        tf.keras.utils.set_random_seed(int(config["seed"]))
-        model, step = build_residual_cnn(tuple(config["widths"])), 0
-        model.compile(optimizer=tf.keras.optimizers.Adam(float(config["learning_rate"])),
-                      loss="binary_crossentropy")
-    state_path = run_dir / "best.json"
-    best = json.loads(state_path.read_text()) if state_path.exists() and resumed else {"auc": -1.0, "step": 0}
-    total, every = int(config["steps"]), int(config["checkpoint_every"])
-    losses = []
-    while step < total:
-        rng = np.random.default_rng([int(config["seed"]), step])
-        x, y = batches.batch(int(config["batch"]), rng)
-        losses.append(float(model.train_on_batch(x, y)))
-        step += 1
-        if step % every == 0 or step == total:
-            auc = evaluate_choice(model, data)
-            log(f"step {step}: loss {np.mean(losses):.4f}, choose AUC {auc:.4f}", step=step,
-                loss=float(np.mean(losses)), choose_auc=auc)
-            losses = []
-            if auc > best["auc"]:
-                best = {"auc": auc, "step": step}
-                save_checkpoint(best_dir, model, step, best)
-                state_path.write_text(json.dumps(best))
-            save_checkpoint(ckpt, model, step, {"best": best})
-    model, _ = load_checkpoint(best_dir)
-    log(f"best checkpoint: step {best['step']}, choose AUC {best['auc']:.4f}")
+    model, step, resumed = resume_or_build(config, lambda: build_residual_cnn(tuple(config["widths"])),
+                                           "binary_crossentropy", log)
+    model = run_steps(model, step, resumed, config, lambda rng: batches.batch(int(config["batch"]), rng),
+                      lambda m: evaluate_choice(m, data), log)
     return finish(model, config, data, log)
 
 

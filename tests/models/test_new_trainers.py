@@ -8,7 +8,7 @@ import pytest
 tf = pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
 
 from models.detectors import registry  # noqa: E402
-from models.training import blend_trainer, residual_trainer  # noqa: E402
+from models.training import blend_trainer, residual_trainer, step_loop  # noqa: E402
 from models.training.face_pools import FaceSample  # noqa: E402
 from models.training.train_config import load_config  # noqa: E402
 from models.synth.oval import Outline  # noqa: E402
@@ -128,9 +128,9 @@ def test_blend_training_exports_the_classifier_head_as_served(root, tmp_path, fa
     served_matches_keras(run_dir, "blend_cnn", lambda: crops, keras_raw)
 
 
-def test_the_blend_learning_rate_holds_then_decays_by_cosine_to_its_final_value():
+def test_the_learning_rate_holds_then_decays_by_cosine_to_its_final_value():
     config = {"learning_rate": 1e-3, "steps": 300, "decay_from": 100, "lr_final": 1e-4}
-    assert blend_trainer.learning_rate_at(0, config) == blend_trainer.learning_rate_at(99, config) == 1e-3
-    assert blend_trainer.learning_rate_at(200, config) == pytest.approx(5.5e-4)
-    assert blend_trainer.learning_rate_at(300, config) == pytest.approx(1e-4)
-    assert blend_trainer.learning_rate_at(50, {"learning_rate": 1e-3, "steps": 300}) == 1e-3
+    assert step_loop.learning_rate_at(0, config) == step_loop.learning_rate_at(99, config) == 1e-3
+    assert step_loop.learning_rate_at(200, config) == pytest.approx(5.5e-4)
+    assert step_loop.learning_rate_at(300, config) == pytest.approx(1e-4)
+    assert step_loop.learning_rate_at(50, {"learning_rate": 1e-3, "steps": 300}) == 1e-3
