@@ -21,11 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.detectors import registry  # noqa: E402
-from models.evaluation.band_choice import band_shares, bands_on_sources, write_bands, write_partner_bands  # noqa: E402
+from models.evaluation.band_choice import bands_on_sources, write_bands, write_partner_bands  # noqa: E402
 from models.evaluation.band_sources import val_items  # noqa: E402
 from models.evaluation.holdout_suite import System, score_image  # noqa: E402
 from models.faces.detect import FaceDetector  # noqa: E402
 from models.serving.frame_score import frame_bands  # noqa: E402
+from models.training.calibration import band_shares  # noqa: E402
 
 
 def main() -> int:

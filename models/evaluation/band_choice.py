@@ -8,7 +8,7 @@ import numpy as np
 
 from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest, write_entry
 from models.serving.frame_score import partners_key
-from models.training.calibration import strictest_bands
+from models.training.calibration import strictest_bands, strictest_threshold
 from models.training.export import frame_version
 
 
@@ -63,15 +63,6 @@ def bands_on_sources(scores_by_source: dict[str, np.ndarray], max_fpr: float = 0
     """Bands that hold on every real source at once: `fake_from` flags at most `max_fpr` of each
     source's real faces, and at most `max_unsure` of each score at or above `real_below` (so the
     inconclusive band holds less than that); the strictest source sets each side."""
-    from models.training.calibration import fpr_threshold
-
-    fake_from = min(max(fpr_threshold(s, max_fpr) for s in scores_by_source.values()), 1.0)
-    real_below = min(max(fpr_threshold(s, max_unsure) for s in scores_by_source.values()), fake_from)
+    fake_from = strictest_threshold(scores_by_source, max_fpr)
+    real_below = min(strictest_threshold(scores_by_source, max_unsure), fake_from)
     return {"real_below": float(real_below), "fake_from": float(fake_from)}
-
-
-def band_shares(scores_by_source: dict[str, np.ndarray], bands: dict) -> dict:
-    """Per source: count, share flagged likely fake and share inconclusive under `bands`."""
-    return {name: {"count": int(len(s)), "flagged": float(np.mean(s >= bands["fake_from"])),
-                   "inconclusive": float(np.mean((s >= bands["real_below"]) & (s < bands["fake_from"])))}
-            for name, s in sorted(scores_by_source.items())}

@@ -94,14 +94,19 @@ def score_image(item: SuiteItem, image: np.ndarray, face_detector, systems: Sequ
     return out
 
 
-def bootstrap_interval(statistic: Callable[[np.ndarray], float], n: int, rng: np.random.Generator,
+def bootstrap_interval(resampled: Callable[[np.random.Generator], float], rng: np.random.Generator,
                        rounds: int = BOOTSTRAP) -> tuple[float, float]:
-    """95% percentile interval of `statistic(indices)` over resamples of n items with replacement."""
-    values = [statistic(rng.integers(0, n, n)) for _ in range(rounds)]
-    values = [v for v in values if np.isfinite(v)]
+    """95% percentile interval of a statistic over `rounds` draws of `resampled(rng)` (each computes
+    the statistic on its own resample with replacement)."""
+    values = [v for v in (resampled(rng) for _ in range(rounds)) if np.isfinite(v)]
     if not values:
         return (float("nan"), float("nan"))
     return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+
+
+def resample(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The values drawn again with replacement, as many as there are."""
+    return values[rng.integers(0, len(values), len(values))]
 
 
 def auc_with_interval(fake: np.ndarray, real: np.ndarray, rng: np.random.Generator) -> dict:
@@ -109,14 +114,8 @@ def auc_with_interval(fake: np.ndarray, real: np.ndarray, rng: np.random.Generat
     if len(fake) == 0 or len(real) == 0:
         return {"auc": None, "interval": None}
     labels = np.r_[np.ones(len(fake)), np.zeros(len(real))]
-
-    def stat(_: np.ndarray) -> float:
-        f = fake[rng.integers(0, len(fake), len(fake))]
-        r = real[rng.integers(0, len(real), len(real))]
-        return metrics.auc(np.r_[f, r], labels)
-
     return {"auc": metrics.auc(np.r_[fake, real], labels),
-            "interval": bootstrap_interval(stat, 1, rng)}
+            "interval": bootstrap_interval(lambda g: metrics.auc(np.r_[resample(fake, g), resample(real, g)], labels), rng)}
 
 
 def share_with_interval(flags: np.ndarray, rng: np.random.Generator) -> dict:
@@ -124,8 +123,7 @@ def share_with_interval(flags: np.ndarray, rng: np.random.Generator) -> dict:
     flags = np.asarray(flags, dtype=np.float64)
     if len(flags) == 0:
         return {"share": None, "interval": None}
-    return {"share": float(flags.mean()),
-            "interval": bootstrap_interval(lambda idx: float(flags[idx].mean()), len(flags), rng)}
+    return {"share": float(flags.mean()), "interval": bootstrap_interval(lambda g: float(resample(flags, g).mean()), rng)}
 
 
 def face_scores(rows: Iterable[ItemScores], system: str) -> np.ndarray:

@@ -73,11 +73,23 @@ def choose_bands(real_scores: np.ndarray, fake_scores: np.ndarray, max_fpr: floa
     return {"real_below": min(real_below, fake_from), "fake_from": min(fake_from, 1.0)}
 
 
+def strictest_threshold(scores_by_source: dict[str, np.ndarray], share: float) -> float:
+    """The lowest threshold at or above which at most `share` of every source's real scores fall."""
+    return min(max(fpr_threshold(s, share) for s in scores_by_source.values()), 1.0)
+
+
+def band_shares(scores_by_source: dict[str, np.ndarray], bands: dict) -> dict:
+    """Per source: count, share flagged likely fake and share inconclusive under `bands`."""
+    return {name: {"count": int(len(s)), "flagged": float(np.mean(s >= bands["fake_from"])),
+                   "inconclusive": float(np.mean((s >= bands["real_below"]) & (s < bands["fake_from"])))}
+            for name, s in sorted(scores_by_source.items())}
+
+
 def bands_for_sources(cal_scores: np.ndarray, labels: np.ndarray, real_sources: dict[str, np.ndarray],
                       max_fpr: float = 0.05, max_fnr: float = 0.10) -> dict:
     """Bands that hold on every real source: `fake_from` flags at most `max_fpr` of the real faces of
     each source in `real_sources` (and of the labelled reals), the strictest of them; `real_below`
     has at most `max_fnr` of the labelled fakes under it, never above `fake_from`."""
     bands = choose_bands(cal_scores[labels == 0], cal_scores[labels == 1], max_fpr, max_fnr)
-    fake_from = min(max([bands["fake_from"]] + [fpr_threshold(s, max_fpr) for s in real_sources.values()]), 1.0)
+    fake_from = max(bands["fake_from"], strictest_threshold(real_sources, max_fpr))
     return {"real_below": min(bands["real_below"], fake_from), "fake_from": fake_from}

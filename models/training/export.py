@@ -114,17 +114,14 @@ def calibrate_and_export(model, config: dict, raw: np.ndarray, labels: np.ndarra
     """Fit calibration on labelled raw scores, choose bands that hold on every real source of
     `band_raw` (raw scores by source), report, and write the files (models/weights, or the run's
     export/ folder when config["export"] is false)."""
-    from models.training.calibration import bands_for_sources
+    from models.training.calibration import band_shares, bands_for_sources
 
     calibration = fit_calibration(raw, labels)
     cal = calibration.apply(raw)
     band_sources = {name: calibration.apply(scores) for name, scores in band_raw.items()}
     bands = bands_for_sources(cal, labels, band_sources, float(config["max_fpr"]), float(config["max_fnr"]))
-    validation = {"choose": metrics.summary(cal, labels, bands["fake_from"])}
-    for name, scores in sorted(band_sources.items()):
-        validation[f"reals:{name}"] = {
-            "count": len(scores), "flagged": float(np.mean(scores >= bands["fake_from"])),
-            "inconclusive": float(np.mean((scores >= bands["real_below"]) & (scores < bands["fake_from"])))}
+    validation = {"choose": metrics.summary(cal, labels, bands["fake_from"]),
+                  **{f"reals:{name}": shares for name, shares in band_shares(band_sources, bands).items()}}
     report = {"calibration": calibration.to_dict(), "bands": bands, "validation": validation,
               "parameters": int(model.count_params())}
     log("validation: " + json.dumps(validation), report=report)
