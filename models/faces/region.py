@@ -1,7 +1,7 @@
 """The face region at native scale: a box around the face cut from the analysed image, never resampled.
 
 Generator traces live at the pixel scale the image was made at; shrinking or rotating a face
-into the aligned crop erases most of them. Training (models/training/sources.py) and serving
+into the aligned crop erases most of them. Training (models/training/face_pools.py) and serving
 (models/serving/analysis.py) both call `face_region`, so a detector sees the same pixels in both.
 """
 from __future__ import annotations
