@@ -9,8 +9,8 @@ import numpy as np
 
 from models.faces.region import face_region, region_bounds
 from models.synth.oval import Outline
-from models.training.face_index import INDEX_FILE, build_face_index, read_rgb
-from models.training.sources import MediaRow, all_rows, in_fold, select
+from models.training.face_index import INDEX_FILE, build_face_index, largest_face, read_rgb
+from models.training.sources import MediaRow, all_rows, in_fold, select, split_train
 
 CONTEXT_SCALE = 1.8  # the stored context around a face, as a multiple of its box side (default)
 
@@ -61,7 +61,6 @@ def video_samples(rows: list[MediaRow], data_root: Path, frames_per_clip: int, d
                   scale: float = CONTEXT_SCALE) -> list[FaceSample]:
     """Samples of evenly spaced frames of video rows (the largest face of each frame)."""
     from models.serving.frames import sample_frames
-    from models.training.face_index import largest_face
 
     if detector is None:
         from models.faces.detect import FaceDetector
@@ -116,8 +115,7 @@ def load_training_faces(config: dict, log) -> TrainingFaces:
     real_sources = tuple(config["real_sources"])
     with_fakes = bool(config.get("train_fakes", True))  # the train role's fakes (real generators)
     train_imgs = [r for r in select(images, ("train",)) if (r.label == 1 and with_fakes) or r.source in real_sources]
-    fit_rows = [r for r in train_imgs if not in_fold(r.path, fraction)]
-    choose_rows = [r for r in train_imgs if in_fold(r.path, fraction)]
+    fit_rows, choose_rows = split_train(train_imgs, fraction)
     scale = float(config.get("context_scale", CONTEXT_SCALE))
     fit = image_samples(fit_rows, root, faces, scale)
     choose = image_samples(choose_rows, root, faces, scale)
