@@ -3,8 +3,9 @@
 `build_report(analysis, original)` gathers what a reader needs to judge the check again later: the
 media's address and sha256, when it was checked (the original check's time for a cached answer), the
 models and their versions, the verdict and the manipulation score with the bands it was judged by,
-each face (left to right) with its crop, score and known weak cases, a video's timeline with the
-frames it was computed on, what the file states about its provenance, and the caveats.
+each face (left to right) with its crop, score, known weak cases and a video's mouth-motion evidence, a
+video's timeline with the frames it was computed on and the detector that scored each frame highest,
+what the file states about its provenance, and the caveats.
 
 `render_html(report)` writes it as one HTML page with everything inline (images as data: URIs,
 styles in the page, no script, no external fetch): every value from the analysis is escaped (the
@@ -28,6 +29,15 @@ WEAK_CASE_TEXT = {
     "compressed": "heavy compression: compression artefacts hide or mimic manipulation traces",
     "turned": "face turned away: the detectors were trained on faces seen from the front",
 }
+DETECTOR_TEXT = {  # short names of the detectors (the extension's detector* messages); others shown as named
+    "blend_cnn": "blend/swap detector",
+    "generated_residual": "generated-face detector",
+    "frame_cnn": "seed frame CNN",
+    "frame_cnn_generated": "seed frame CNN (generated faces)",
+    "hybrid_vit": "CNN+ViT hybrid",
+    "temporal": "motion over time",
+    "temporal_residual": "motion over time",
+}
 VERDICT_TEXT = {"likely_fake": "Likely fake", "inconclusive": "Inconclusive", "likely_real": "Likely real",
                 "no_face": "No face"}
 CAVEATS = (
@@ -46,6 +56,24 @@ CAVEATS = (
 def _safe_image(value: Any) -> str | None:
     """A data: URI fit to inline (base64 JPEG or PNG), or None."""
     return value if isinstance(value, str) and _DATA_URI.match(value) else None
+
+
+def _name(value: Any) -> str | None:
+    """A detector's name as the result gives it, or None when it is not a non-empty string."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _unit(value: Any) -> float | None:
+    """A number kept in 0..1, or None (booleans, NaN and non-numbers included)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return min(1.0, max(0.0, float(value)))
+
+
+def detector_text(name: Any) -> str:
+    """A detector's short name for people ("" for none; an unknown name as it is)."""
+    name = _name(name)
+    return DETECTOR_TEXT.get(name, name) if name else ""
 
 
 def _address(analysis: dict) -> str:
@@ -79,6 +107,7 @@ def build_report(analysis: dict, original: dict | None = None) -> dict:
             "position": position, "id": face.get("id"), "box": face.get("box"), "score": face.get("score"),
             "too_small": bool(face.get("too_small")), "frames": face.get("frames") or [],
             "frame_score": face.get("frame_score"), "temporal": face.get("temporal"),
+            "mouth": _unit(face.get("mouth")),
             "weak": [w for w in face.get("weak") or [] if w in WEAK_CASE_TEXT],
             "crop": _safe_image(face.get("thumbnail")),
         })
@@ -101,8 +130,10 @@ def build_report(analysis: dict, original: dict | None = None) -> dict:
         "faces": report_faces,
         "flagged_face": flagged,
         "timeline": [{"timestamp": frame.get("timestamp"), "index": frame.get("index"), "score": frame.get("score"),
-                      "thumbnail": _safe_image(frame.get("thumbnail"))} for frame in result.get("frames") or []],
+                      "detector": _name(frame.get("detector")), "thumbnail": _safe_image(frame.get("thumbnail"))}
+                     for frame in result.get("frames") or []],
         "temporal": result.get("temporal"),
+        "clip_detector": _name(result.get("clip_detector")),
         "provenance": result.get("provenance"),
         "correction": {"label": feedback.get("label"), "note": feedback.get("note")} if feedback else None,
         "caveats": list(CAVEATS),
@@ -188,6 +219,9 @@ def _faces_html(report: dict) -> str:
         if isinstance(face.get("frame_score"), (int, float)) and isinstance(face.get("temporal"), (int, float)):
             extra = (f'<div class="muted">single frames {_percent(face["frame_score"])} · flicker over time '
                      f'{_percent(face["temporal"])}</div>')
+        if isinstance(face.get("mouth"), (int, float)):
+            extra += (f'<div class="muted mouth">mouth movement {_percent(face["mouth"])} unlike a real '
+                      f'speaker</div>')
         rows.append(f"<tr><td>{crop}</td><td><strong>Face {face['position']} of {len(report['faces'])}"
                     f"{_e(flagged)}</strong><div class=\"muted\">box x, y, w, h: {_e(box)}</div></td>"
                     f"<td>{_e(score)}{extra}</td><td class=\"weak\">{_e(weak)}</td></tr>")
@@ -196,7 +230,8 @@ def _faces_html(report: dict) -> str:
 
 
 def _frames_html(report: dict) -> str:
-    """The timeline and the frames it was computed on (the worst frame outlined)."""
+    """The timeline and the frames it was computed on (the worst frame outlined), each with the detector that
+    scored it highest."""
     timeline = report["timeline"]
     if not timeline:
         return ""
@@ -207,8 +242,10 @@ def _frames_html(report: dict) -> str:
         image = (f'<img alt="Frame at {_e(frame["timestamp"])} s" src="{_e(frame["thumbnail"])}">'
                  if frame["thumbnail"] else "")
         css = ' class="worst"' if worst is not None and frame["score"] == worst else ""
+        detector = detector_text(frame.get("detector"))
+        by = f'<br><span class="muted by">highest score from: {_e(detector)}</span>' if detector else ""
         figures.append(f"<figure{css}>{image}<figcaption>{_e(frame['timestamp'])} s · "
-                       f"{_e(_percent(frame['score']))}</figcaption></figure>")
+                       f"{_e(_percent(frame['score']))}{by}</figcaption></figure>")
     return (f"<h2>Timeline ({len(timeline)} analysed frames)</h2>{_timeline_svg(timeline)}"
             f'<div class="frames">{"".join(figures)}</div>')
 

@@ -163,3 +163,45 @@ def test_a_real_check_has_a_report_with_its_face_crop(live_server):
     assert report["address"] == "astronaut.jpg"
     [face] = report["faces"]
     assert face["crop"].startswith("data:image/jpeg;base64,") and face["weak"] == []
+
+
+def test_the_report_names_each_frame_s_detector_and_each_face_s_mouth_evidence():
+    result = {**RESULT, "clip_detector": "temporal_residual",
+              "detectors": {"blend_cnn": 0.91, "temporal_residual": 0.6},
+              "faces": [{**RESULT["faces"][0], "frame_score": 0.9, "temporal": 0.6, "mouth": 0.72},
+                        {**RESULT["faces"][1], "mouth": None}],
+              "frames": [{**RESULT["frames"][0], "detector": "blend_cnn"},
+                         {**RESULT["frames"][1], "detector": "temporal_residual"},
+                         {"index": 6, "timestamp": 1.0, "score": None, "thumbnail": CROP, "detector": None},
+                         {"index": 9, "timestamp": 1.5, "score": 0.5, "thumbnail": CROP,
+                          "detector": "<b>lipsync</b>"}]}
+    analysis = {"id": "v", "created_at": "2026-01-01T00:00:00Z", "source": {"type": "url", "url": HOSTILE},
+                "result": result}
+    report = build_report(analysis)
+    assert report["clip_detector"] == "temporal_residual"
+    assert [frame["detector"] for frame in report["timeline"]] == ["blend_cnn", "temporal_residual", None,
+                                                                   "<b>lipsync</b>"]
+    assert [face["mouth"] for face in report["faces"]] == [None, 0.72]  # left to right
+    page = render_html(report)
+    figures = re.findall(r"<figure.*?</figure>", page)
+    assert len(figures) == 4
+    assert "highest score from: blend/swap detector" in figures[0]
+    assert "highest score from: motion over time" in figures[1]
+    assert "highest score from" not in figures[2]  # a frame without a scored face names no detector
+    assert "highest score from: &lt;b&gt;lipsync&lt;/b&gt;" in figures[3] and "<b>" not in page
+    rows = re.findall(r"<tr><td>.*?</tr>", page)
+    assert "mouth movement" not in rows[0]
+    assert "mouth movement 72% unlike a real speaker" in rows[1]
+    assert "single frames 90% · flicker over time 60%" in rows[1]  # the two kinds of evidence stay
+
+
+def test_a_report_keeps_only_a_number_as_mouth_evidence_and_a_string_as_a_detector():
+    result = {**RESULT, "faces": [{**RESULT["faces"][0], "mouth": "0.9"}, {**RESULT["faces"][1], "mouth": 1.3}],
+              "frames": [{**RESULT["frames"][0], "detector": 3}, {**RESULT["frames"][1], "detector": ""}]}
+    report = build_report({"id": "w", "source": {"type": "file", "filename": "v.mp4"}, "result": result})
+    assert [face["mouth"] for face in report["faces"]] == [1.0, None]
+    assert [frame["detector"] for frame in report["timeline"]] == [None, None]
+    assert report["clip_detector"] is None
+    page = render_html(report)
+    assert page.count("mouth movement") == 1 and "mouth movement 100% unlike a real speaker" in page
+    assert "highest score from" not in page

@@ -19,10 +19,44 @@
     return null;
   }
 
-  /** The temporal detector's overall score (detectors.temporal), or null. */
-  function temporalScore(result) {
-    const value = result?.detectors?.temporal;
+  /** A finite number, or null. */
+  function finite(value) {
     return typeof value === "number" && Number.isFinite(value) ? value : null;
+  }
+
+  /**
+   * The clip (temporal) detector's overall score: detectors[result.clip_detector], else the older
+   * results' detectors.temporal; null when neither is a number.
+   */
+  function temporalScore(result) {
+    const detectors = result?.detectors;
+    if (!detectors || typeof detectors !== "object") return null;
+    const name = result.clip_detector;
+    const named = typeof name === "string" && Object.hasOwn(detectors, name) ? finite(detectors[name]) : null;
+    return named ?? (Object.hasOwn(detectors, "temporal") ? finite(detectors.temporal) : null);
+  }
+
+  // The locale key of each detector's short name (a detector not listed is shown by its own name).
+  const DETECTOR_KEYS = Object.freeze({
+    blend_cnn: "detectorBlendCnn",
+    generated_residual: "detectorGeneratedResidual",
+    frame_cnn: "detectorFrameCnn",
+    frame_cnn_generated: "detectorFrameCnnGenerated",
+    hybrid_vit: "detectorHybridVit",
+    temporal: "detectorTemporal",
+    temporal_residual: "detectorTemporal",
+  });
+
+  /** A detector's short name for people (`t` looks up locale keys): "" for none, an unknown name as is. */
+  function detectorLabel(name, t) {
+    if (typeof name !== "string" || !name.trim()) return "";
+    return Object.hasOwn(DETECTOR_KEYS, name) ? t(DETECTOR_KEYS[name]) : name.trim();
+  }
+
+  /** A face's mouth-motion evidence (0..1, from the clip detector's mouth head), or null when it has none. */
+  function mouthEvidence(face) {
+    const value = finite(face?.mouth);
+    return value === null ? null : Math.min(1, Math.max(0, value));
   }
 
   /**
@@ -249,7 +283,7 @@
 
   ns.format = Object.freeze({
     isPublicUrl, reverseSearchLinks,
-    scoredPoints, temporalCurve, temporalScore, timelineSegments, faceCrop, shortLabel, clock, totalSeconds,
+    scoredPoints, temporalCurve, temporalScore, DETECTOR_KEYS, detectorLabel, mouthEvidence, timelineSegments, faceCrop, shortLabel, clock, totalSeconds,
     facesInOrder, boxOnElement, scoreBar, cardPlacement, popupRows, worstStretch, seconds, spokenList,
   });
 })();

@@ -62,6 +62,7 @@
     .card .frame.worst .frame-go { border-color: #b3261e; background: #ffebee; }
     .card .frame img { width: 72px; height: auto; display: block; }
     .card .frame-at { font-size: 10px; color: #1f2328; }
+    .card .frame-by { font-size: 10px; color: #57606a; max-width: 72px; text-align: center; overflow-wrap: anywhere; }
     .card .frame-save { font-size: 10px; color: #0969da; }
     .card .facts { display: grid; grid-template-columns: auto 1fr; gap: 2px 8px; margin: 8px 0; }
     .card .facts dt { color: #57606a; } .card .facts dd { margin: 0; overflow-wrap: anywhere; }
@@ -173,7 +174,7 @@
 
   /**
    * One face of the result: thumbnail (or its box in numbers), score, weak cases, frames it appears in,
-   * a video's two kinds of evidence. Hovering or focusing the row shows its box on the media.
+   * a video's two kinds of evidence and its mouth-motion evidence. Hovering or focusing the row shows its box on the media.
    */
   function faceItem(doc, face, count, flagged, media, t, onFaceFocus) {
     const percent = ns.badgeState.percent;
@@ -187,9 +188,11 @@
     if (flagged) text.append(el(doc, "span", "flag", ` ${t("cardFaceFlagged")}`));
     const weak = weakText(face, t);
     if (weak) text.append(el(doc, "div", "weak", weak));
+    const mouth = ns.format.mouthEvidence(face);
+    const mouthText = mouth === null ? "" : t("cardFaceMouth", [percent(mouth)]);
     if (onFaceFocus) {
       item.tabIndex = 0;
-      item.setAttribute("aria-label", [name, scoreText, flagged ? t("cardFaceFlagged") : "", weak].filter(Boolean).join(", "));
+      item.setAttribute("aria-label", [name, scoreText, flagged ? t("cardFaceFlagged") : "", weak, mouthText].filter(Boolean).join(", "));
       const show = () => onFaceFocus(face);
       for (const type of ["mouseenter", "focus"]) item.addEventListener(type, show);
       for (const type of ["mouseleave", "blur"]) item.addEventListener(type, () => onFaceFocus(null));
@@ -202,6 +205,7 @@
     if (typeof face.frame_score === "number" && typeof face.temporal === "number") {
       text.append(el(doc, "div", "muted", t("cardFaceEvidence", [percent(face.frame_score), percent(face.temporal)])));
     }
+    if (mouthText) text.append(el(doc, "div", "muted mouth", mouthText));
     item.append(text);
     return item;
   }
@@ -282,7 +286,10 @@
     return wrap;
   }
 
-  /** The analysed frames' thumbnails (the worst stretch marked): seek the video there, or save the frame. */
+  /**
+   * The analysed frames' thumbnails (the worst stretch marked), each with the detector that scored it
+   * highest: seek the video there, or save the frame.
+   */
   function frameStrip(doc, result, worst, t, onSeek) {
     const frames = result.frames.filter((f) => typeof f?.thumbnail === "string" && /^data:image\/jpeg;base64,/.test(f.thumbnail));
     if (!frames.length) return null;
@@ -294,12 +301,18 @@
       const item = el(doc, "li", worst && i >= worst.from && i <= worst.to ? "frame worst" : "frame");
       const at = `${Number(frame.timestamp).toFixed(1)} s`;
       const score = percent(frame.score) || t("cardFrameNoFace");
+      const detector = ns.format.detectorLabel(frame.detector, t);
+      const raisedBy = detector ? t("cardFrameDetector", [detector]) : "";
       const go = button(doc, "frame-go", "", () => onSeek?.(Number(frame.timestamp)));
       const img = el(doc, "img");
       img.src = frame.thumbnail;
       img.alt = "";
       go.append(img, el(doc, "span", "frame-at", `${at} · ${score}`));
-      go.setAttribute("aria-label", t(onSeek ? "cardFrameSeek" : "cardFrameAt", [at, score]));
+      if (detector) {
+        go.append(el(doc, "span", "frame-by", detector));
+        go.title = raisedBy;
+      }
+      go.setAttribute("aria-label", [t(onSeek ? "cardFrameSeek" : "cardFrameAt", [at, score]), raisedBy].filter(Boolean).join(", "));
       if (!onSeek) go.disabled = true;
       const save = el(doc, "a", "frame-save", t("cardFrameSave"));
       save.href = frame.thumbnail;

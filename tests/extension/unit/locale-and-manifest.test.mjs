@@ -2,7 +2,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { EXTENSION } from "./helpers.mjs";
+import { EXTENSION, load } from "./helpers.mjs";
 
 const messages = JSON.parse(fs.readFileSync(path.join(EXTENSION, "_locales/en/messages.json"), "utf8"));
 const manifest = JSON.parse(fs.readFileSync(path.join(EXTENSION, "manifest.json"), "utf8"));
@@ -31,11 +31,21 @@ test("every locale key the code names exists", () => {
     for (const m of text.matchAll(/\bt\(\s*"([A-Za-z]+)"/g)) used.add(m[1]);
     for (const m of text.matchAll(/data-i18n(?:-[a-z-]+)?="([A-Za-z]+)"/g)) used.add(m[1]);
     for (const m of text.matchAll(/(?:labelKey|note|key): "([a-z][A-Za-z]+)"/g)) if (/^(verdict|badge|error|note)/.test(m[1])) used.add(m[1]);
+    for (const m of text.matchAll(/\b[a-z_]+: "(detector[A-Z][A-Za-z]+)"/g)) used.add(m[1]); // format.js's DETECTOR_KEYS
   }
   for (const verdict of ["LikelyFake", "Inconclusive", "LikelyReal", "NoFace"]) used.add(`verdict${verdict}Explain`);
   const missing = [...used].filter((key) => !messages[key]);
   assert.deepEqual(missing, []);
   assert.ok(used.size > 80, `found only ${used.size} keys: the scan is broken`);
+});
+
+test("every detector the companion names has a short label, and every label key is used", async () => {
+  const { format } = await load("src/shared/format.js");
+  const names = ["blend_cnn", "generated_residual", "frame_cnn", "frame_cnn_generated", "hybrid_vit", "temporal", "temporal_residual"];
+  assert.deepEqual(Object.keys(format.DETECTOR_KEYS).sort(), [...names].sort());
+  for (const key of Object.values(format.DETECTOR_KEYS)) assert.ok(messages[key]?.message?.trim(), key);
+  const labelKeys = Object.keys(messages).filter((key) => /^detector[A-Z]/.test(key));
+  assert.deepEqual(labelKeys.filter((key) => !Object.values(format.DETECTOR_KEYS).includes(key)), [], "unused detector labels");
 });
 
 test("the manifest's localized fields, files and permissions", () => {

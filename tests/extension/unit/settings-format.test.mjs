@@ -47,6 +47,41 @@ test("the temporal detector's curve or level is found when present", () => {
   assert.equal(format.temporalScore({ detectors: { frame_cnn: 0.4 } }), null);
 });
 
+test("the clip detector's score is read under the name the result gives, else under the old name", () => {
+  const detectors = { blend_cnn: 0.4, temporal_residual: 0.65, temporal: 0.2 };
+  assert.equal(format.temporalScore({ clip_detector: "temporal_residual", detectors }), 0.65);
+  assert.equal(format.temporalScore({ clip_detector: "temporal_residual", detectors: { blend_cnn: 0.4, temporal_residual: 0.3 } }), 0.3);
+  // a result from before clip_detector existed, or one naming a detector without a score
+  assert.equal(format.temporalScore({ detectors: { blend_cnn: 0.4, temporal: 0.7 } }), 0.7);
+  assert.equal(format.temporalScore({ clip_detector: "gone", detectors: { temporal: 0.7 } }), 0.7);
+  assert.equal(format.temporalScore({ clip_detector: "temporal_residual", detectors: { temporal_residual: null, temporal: 0.1 } }), 0.1);
+  assert.equal(format.temporalScore({ clip_detector: "temporal_residual", detectors: { blend_cnn: 0.4 } }), null);
+  assert.equal(format.temporalScore({ clip_detector: "blend_cnn" }), null);
+  assert.equal(format.temporalScore({ clip_detector: "x", detectors: { x: Number.NaN } }), null);
+  assert.equal(format.temporalScore(null), null);
+});
+
+test("detector names become short labels; unknown names are shown as they are", () => {
+  const t = (key) => `<${key}>`;
+  assert.equal(format.detectorLabel("blend_cnn", t), "<detectorBlendCnn>");
+  assert.equal(format.detectorLabel("generated_residual", t), "<detectorGeneratedResidual>");
+  assert.equal(format.detectorLabel("frame_cnn", t), "<detectorFrameCnn>");
+  assert.equal(format.detectorLabel("hybrid_vit", t), "<detectorHybridVit>");
+  assert.equal(format.detectorLabel("temporal", t), "<detectorTemporal>");
+  assert.equal(format.detectorLabel("temporal_residual", t), "<detectorTemporal>");
+  assert.equal(format.detectorLabel("lipsync_net", t), "lipsync_net");
+  assert.equal(format.detectorLabel("toString", t), "toString", "not read off the prototype");
+  for (const none of [null, undefined, "", "  ", 3]) assert.equal(format.detectorLabel(none, t), "");
+});
+
+test("a face's mouth evidence is a number kept in 0..1, or null", () => {
+  assert.equal(format.mouthEvidence({ mouth: 0.72 }), 0.72);
+  assert.equal(format.mouthEvidence({ mouth: 0 }), 0);
+  assert.equal(format.mouthEvidence({ mouth: 1.4 }), 1);
+  assert.equal(format.mouthEvidence({ mouth: -0.1 }), 0);
+  for (const none of [{ mouth: null }, { mouth: "0.5" }, { mouth: Number.NaN }, {}, null]) assert.equal(format.mouthEvidence(none), null);
+});
+
 test("face thumbnails are square crops kept inside the image", () => {
   assert.deepEqual(format.faceCrop([100, 100, 50, 60], { width: 400, height: 300 }), { sx: 83, sy: 88, size: 84 });
   const corner = format.faceCrop([0, 0, 100, 100], { width: 120, height: 110 });
