@@ -91,11 +91,16 @@ def _schemas(max_frames: int) -> dict:
                                                                  "evidence alone."}),
             "temporal": _nullable({**number01, "description": "With a clip detector: the temporal detector's "
                                                               "evidence (None: no track long enough)."}),
+            "mouth": _nullable({**number01, "description": "With a clip detector that has a mouth head: how "
+                                                           "unlike a real speaker's the mouth moves (lip sync)."}),
             "thumbnail": _nullable({"type": "string", "description": "The face as a small data:image/jpeg URI."}),
             "weak": {"type": "array", "items": {"enum": ["grayscale", "small", "blurred", "compressed", "turned"]},
                      "description": "Known weak cases of the detectors this face is (companion.evidence)."}}},
         "FrameScore": {"type": "object", "required": ["index", "timestamp", "score"], "properties": {
             "index": {"type": "integer"}, "timestamp": {"type": "number"}, "score": _nullable(number01),
+            "detector": _nullable({"type": "string", "description": "Analysed frames: the detector that raised the "
+                                                                    "frame most (a frame detector, or the clip "
+                                                                    "detector where its curve is higher)."}),
             "thumbnail": _nullable({"type": "string", "description": "Analysed frames (not the temporal curve): "
                                                                      "the frame as a small data:image/jpeg URI."})}},
         "Result": {"type": "object",
@@ -109,6 +114,8 @@ def _schemas(max_frames: int) -> dict:
                          "description": "Videos read as clips: per analysed frame, the temporal detector's "
                                         "inconsistency (None where no clip covers the frame)."},
             "detectors": {"type": "object", "additionalProperties": _nullable(number01)},
+            "clip_detector": {"type": "string", "description": "Videos read as clips: the clip detector whose "
+                                                               "score is in `detectors`."},
             "model": {"type": "object", "required": ["name", "version"],
                       "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
             "media": {"type": "object", "properties": {

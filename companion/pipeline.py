@@ -267,7 +267,7 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
 
     refs, media_info = decoded.refs, decoded.media
     recorder = evidence.Recorder(face_detector, decoded.scales, frame_thumbnails=media_info["kind"] != "image")
-    regions = [] if reads_regions(frame_detectors) else None
+    regions = [] if reads_regions([*frame_detectors, *([clip_detector] if clip_detector else [])]) else None
     found, crops = find_faces(decoded.images, recorder, int(config.get("MIN_FACE_PX", 64)),
                               decoded.scales, _frame_progress(progress), regions)
     clock = _lap(timings, "faces", clock)
@@ -277,7 +277,7 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
         obs = observations(found, score_crops(frame_detectors, crops, regions))
         temporal = None if decoded.run_of_frame is None else temporal_evidence(
             clip_detector, found, crops, obs, [r.timestamp for r in refs], decoded.run_of_frame,
-            int(config.get("CLIP_MIN_FRAMES", 4)))
+            int(config.get("CLIP_MIN_FRAMES", 4)), regions)
     except UnusableScores as exc:
         raise UnmaskError(str(exc)) from None
     clock = _lap(timings, "detect", clock)

@@ -9,7 +9,9 @@ real/<source>/     the clip as it is (re-encoded like the fakes, so encoding is 
 fake/flicker-<source>/  the face self-blended in every frame, parameters drawn anew per frame (a
                    per-frame face swap's flicker);
 fake/smooth-<source>/   one set of blend parameters for the whole clip, the mask following the face
-                   (a temporally consistent fake: only the frame detectors can see it).
+                   (a temporally consistent fake: only the frame detectors can see it);
+fake/lip_sync-<source>/ and fake/animated-<source>/ (with --kinds): the mouth of the clip played
+                   backwards pasted over it, and its first frame animated (models/synth/talking.py).
 
 Usage: python scripts/make_video_eval_set.py [--out runs/eval_videos] [--seconds 2] [--stills 60]
        python scripts/make_video_eval_set.py --out runs/val_videos --stills-from 1100 --stills 100 --no-videos
@@ -84,24 +86,52 @@ def detected_keypoints(frames: list[np.ndarray], detector: FaceDetector) -> list
     return [faces[0].keypoints if faces else None for faces in found]
 
 
-def write_triplet(out: Path, source: str, stem: str, frames, keypoints, fps: float, seed: int) -> None:
-    """The real clip and its flickering and smooth fakes."""
-    write_video(out / "real" / source / stem, frames, fps)
-    write_video(out / "fake" / f"flicker-{source}" / stem, blended(frames, keypoints, seed, smooth=False), fps)
-    write_video(out / "fake" / f"smooth-{source}" / stem, blended(frames, keypoints, seed, smooth=True), fps)
+KINDS = ("flicker", "smooth", "lip_sync", "animated")
 
 
-def video_clips(data: Path, out: Path, seconds: float, seed: int, detector: FaceDetector) -> None:
+def faked(kind: str, frames, keypoints, seed: int) -> list[np.ndarray]:
+    """One kind of fake of a clip (frames without a face are kept as they are)."""
+    from models.synth.talking import animate_still, lip_sync
+
+    if kind in ("flicker", "smooth"):
+        return blended(frames, keypoints, seed, smooth=kind == "smooth")
+    found = [i for i, points in enumerate(keypoints) if points is not None]
+    if not found:
+        return list(frames)
+    rng = np.random.default_rng(seed)
+    if kind == "animated":
+        return animate_still(frames[found[0]], keypoints[found[0]], rng, len(frames))
+    faces = [frames[i] for i in found]
+    points = np.stack([keypoints[i] for i in found])
+    synced = lip_sync(faces, points, faces[::-1], points[::-1], rng)
+    out = list(frames)
+    for i, frame in zip(found, synced):
+        out[i] = frame
+    return out
+
+
+def write_triplet(out: Path, source: str, stem: str, frames, keypoints, fps: float, seed: int,
+                  kinds: tuple[str, ...] = ("flicker", "smooth")) -> None:
+    """The real clip (unless already written) and its fakes of each kind."""
+    if not (out / "real" / source / stem).exists():
+        write_video(out / "real" / source / stem, frames, fps)
+    for kind in kinds:
+        write_video(out / "fake" / f"{kind}-{source}" / stem, faked(kind, frames, keypoints, seed), fps)
+
+
+def video_clips(data: Path, out: Path, seconds: float, seed: int, detector: FaceDetector,
+                kinds: tuple[str, ...] = ("flicker", "smooth")) -> None:
     """Segments of the held-out real videos, with their fakes."""
     for number, name in enumerate(held_out_videos()):
         fps, segments = read_segments(data / "real-videos" / name, seconds)
         for part, frames in enumerate(segments):
             write_triplet(out, "videos", f"{Path(name).stem}_{part:02d}.mp4", frames,
-                          detected_keypoints(frames, detector), fps, seed + 1000 * number + part)
+                          detected_keypoints(frames, detector), fps, seed + 1000 * number + part, kinds)
         print(f"{name}: {len(segments)} segments of {seconds:g} s")
 
 
-def still_clips(data: Path, out: Path, count: int, seconds: float, seed: int, first: int = STILLS_FROM) -> None:
+def still_clips(data: Path, out: Path, count: int, seconds: float, seed: int, first: int = STILLS_FROM,
+                kinds: tuple[str, ...] = ("flicker", "smooth")) -> None:
     """AAF val photos moved by a smooth camera, with their fakes (landmarks known, no detector needed)."""
     rows = read_aaf_index(data, "val")[first:first + count]
     for number, (rel, landmarks) in enumerate(rows):
@@ -110,7 +140,7 @@ def still_clips(data: Path, out: Path, count: int, seconds: float, seed: int, fi
         source = still_source(image, landmarks, rng, int(round(seconds * STILL_FPS)), rel)
         keypoints = [keypoints_from_intraface49(marks) for marks in source.landmarks]
         write_triplet(out, "stills", f"{Path(rel).stem}.mp4", list(source.frames), keypoints, STILL_FPS,
-                      seed + 100_000 + number)
+                      seed + 100_000 + number, kinds)
     print(f"{len(rows)} AAF val photos made into {seconds:g} s clips")
 
 
@@ -125,11 +155,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="first AAF val row used (a validation set for scripts/choose_fusion.py: 1100)")
     parser.add_argument("--no-videos", action="store_true", help="stills only (the held-out videos are the test set)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--kinds", default="flicker,smooth", help=f"fakes to write, of {','.join(KINDS)}")
     args = parser.parse_args(argv)
+    kinds = tuple(k for k in args.kinds.split(",") if k)
+    if not set(kinds) <= set(KINDS):
+        parser.error(f"--kinds takes some of {','.join(KINDS)}")
     data, out = Path(args.data), Path(args.out)
     if not args.no_videos:
-        video_clips(data, out, args.seconds, args.seed, FaceDetector())
-    still_clips(data, out, args.stills, args.seconds, args.seed, args.stills_from)
+        video_clips(data, out, args.seconds, args.seed, FaceDetector(), kinds)
+    still_clips(data, out, args.stills, args.seconds, args.seed, args.stills_from, kinds)
     print(f"video evaluation set written to {out}")
     return 0
 

@@ -57,6 +57,7 @@ class ClipScores:
 
     scores: np.ndarray  # (N,) calibrated probability of temporal inconsistency per clip
     curves: np.ndarray  # (N, T) per-frame inconsistency in [0, 1]; 0 at padded frames
+    mouth: np.ndarray | None = None  # (N,) calibrated mouth-motion evidence per clip, when the model has it
 
 
 def check_clip_mask(mask: np.ndarray | None, n: int, t: int) -> np.ndarray:
@@ -86,6 +87,7 @@ class ClipDetector(abc.ABC):
     name: str = ""
     input_size: int = CROP_SIZE
     max_frames: int = 16  # longest clip one call scores; longer tracks are split by the caller
+    input_kind: str = "aligned"  # "region": also reads each frame's native face region (`regions`)
 
     @classmethod
     @abc.abstractmethod
@@ -97,16 +99,17 @@ class ClipDetector(abc.ABC):
         return to_model_input(crops)
 
     @abc.abstractmethod
-    def frame_features(self, clips: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        """Per-frame feature vectors (N, T, F) float32 of uint8 clips (N, T, S, S, 3); 0 at padding."""
+    def frame_features(self, clips: np.ndarray, mask: np.ndarray | None = None, regions=None) -> np.ndarray:
+        """Per-frame feature vectors (N, T, F) float32 of uint8 clips (N, T, S, S, 3); 0 at padding.
+        `regions[i][t]`: frame t's native face region of clip i, for a detector whose input_kind is "region"."""
 
     @abc.abstractmethod
     def predict_features(self, features: np.ndarray, mask: np.ndarray | None = None) -> ClipScores:
         """Clip scores and per-frame curves from precomputed per-frame features (N, T, F)."""
 
-    def predict(self, clips: np.ndarray, mask: np.ndarray | None = None) -> ClipScores:
+    def predict(self, clips: np.ndarray, mask: np.ndarray | None = None, regions=None) -> ClipScores:
         """Clip scores and per-frame curves for uint8 clips (N, T, S, S, 3), padded frames masked out."""
-        return self.predict_features(self.frame_features(clips, mask), mask)
+        return self.predict_features(self.frame_features(clips, mask, regions), mask)
 
     @property
     @abc.abstractmethod

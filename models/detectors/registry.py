@@ -7,7 +7,7 @@ DETECTORS: dict[str, type] = {}
 
 # Modules that register detectors when imported.
 _DETECTOR_MODULES = ("models.detectors.blend_cnn", "models.detectors.frame_cnn", "models.detectors.hybrid_vit",
-                     "models.detectors.residual", "models.detectors.temporal")
+                     "models.detectors.residual", "models.detectors.temporal", "models.detectors.temporal_residual")
 
 
 def register(name: str):

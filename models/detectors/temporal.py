@@ -94,8 +94,8 @@ class SequenceRunner:
         self.frames = int(self._features["shape"][1])
         self._batch = None
 
-    def run(self, features: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(clip outputs (N,), per-frame curves (N, frames)) for float32 inputs of the model's length."""
+    def outputs(self, features: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
+        """Every output tensor for float32 inputs of the model's length (the batch resized as needed)."""
         if features.shape[0] != self._batch:
             for detail, array in ((self._features, features), (self._mask, mask)):
                 self._interpreter.resize_tensor_input(detail["index"], array.shape)
@@ -104,10 +104,26 @@ class SequenceRunner:
         self._interpreter.set_tensor(self._features["index"], np.ascontiguousarray(features, dtype=np.float32))
         self._interpreter.set_tensor(self._mask["index"], np.ascontiguousarray(mask, dtype=np.float32))
         self._interpreter.invoke()
-        outputs = [np.array(self._interpreter.get_tensor(d["index"])) for d in self._interpreter.get_output_details()]
+        return [np.array(self._interpreter.get_tensor(d["index"])) for d in self._interpreter.get_output_details()]
+
+    def run(self, features: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(clip outputs (N,), per-frame curves (N, frames)) for float32 inputs of the model's length."""
+        outputs = self.outputs(features, mask)
         clip = next(o for o in outputs if o.shape[-1] == 1 and o.ndim == 2)
         curve = next(o for o in outputs if o is not clip)
         return clip.reshape(-1), curve
+
+
+def padded_clips(features: np.ndarray, valid: np.ndarray, max_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """(features, mask) of clips (N, T, F) padded with zeros to the model's `max_frames` (refused when longer)."""
+    n, t = features.shape[:2]
+    if t > max_frames:
+        raise ValueError(f"clips of {t} frames; this model scores at most {max_frames} (split the track)")
+    padded = np.zeros((n, max_frames, features.shape[2]), dtype=np.float32)
+    padded[:, :t] = features * valid[..., None]
+    padded_mask = np.zeros((n, max_frames), dtype=np.float32)
+    padded_mask[:, :t] = valid
+    return padded, padded_mask
 
 
 def verified_file(folder: Path, name: str, digest: str, detector: str) -> Path:
@@ -142,8 +158,9 @@ class TemporalDetector(ClipDetector):
         """The trainable Keras sequence model."""
         return build_temporal()
 
-    def frame_features(self, clips: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        """Per-frame features (N, T, FEATURE_DIM) of uint8 clips; valid crops embedded in one call."""
+    def frame_features(self, clips: np.ndarray, mask: np.ndarray | None = None, regions=None) -> np.ndarray:
+        """Per-frame features (N, T, FEATURE_DIM) of uint8 clips; valid crops embedded in one call
+        (`regions` unused: this detector reads aligned crops only)."""
         clips = np.asarray(clips)
         n, t = clips.shape[:2]
         valid = check_clip_mask(mask, n, t).astype(bool)
@@ -161,15 +178,9 @@ class TemporalDetector(ClipDetector):
         features = np.asarray(features, dtype=np.float32)
         n, t = features.shape[:2]
         valid = check_clip_mask(mask, n, t)
-        if t > self.max_frames:
-            raise ValueError(f"clips of {t} frames; this model scores at most {self.max_frames} (split the track)")
         if n == 0:
             return ClipScores(np.zeros((0,), np.float32), np.zeros((0, t), np.float32))
-        padded = np.zeros((n, self.max_frames, features.shape[2]), dtype=np.float32)
-        padded[:, :t] = features * valid[..., None]
-        padded_mask = np.zeros((n, self.max_frames), dtype=np.float32)
-        padded_mask[:, :t] = valid
-        raw, curves = self._sequence.run(padded, padded_mask)
+        raw, curves = self._sequence.run(*padded_clips(features, valid, self.max_frames))
         return ClipScores(self.calibration.apply(raw), (curves[:, :t] * valid).astype(np.float32))
 
     @property

@@ -287,12 +287,14 @@ def read_file_faces(path: Path, kind: str, face_detector, frame_detectors, clip_
         refs, images, runs_of_frame = decode_runs(path, options.frames_per_video, options.clip_frames)
     else:
         refs, images, _ = decode(path, kind, options.frames_per_video)
-    regions = [] if reads_regions(frame_detectors) else None
+    readers = [*frame_detectors, *([clip_detector] if clip_detector is not None else [])]
+    regions = [] if reads_regions(readers) else None
     found, crops = find_faces(images, face_detector, options.min_face_px, regions=regions)
     scores = score_crops(frame_detectors, crops, regions)
     obs = observations(found, scores)
     evidence = None if runs_of_frame is None else temporal_evidence(
-        clip_detector, found, crops, obs, [f.timestamp for f in refs], runs_of_frame, options.clip_min_frames)
+        clip_detector, found, crops, obs, [f.timestamp for f in refs], runs_of_frame, options.clip_min_frames,
+        regions)
     return FileFaces(refs, found, scores, obs, evidence)
 
 

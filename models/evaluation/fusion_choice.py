@@ -25,12 +25,12 @@ def people_evidence(path: Path, face_detector, frame_detectors, clip_detector, o
             if f.get("frame_score") is not None and f.get("temporal") is not None]
 
 
-def write_fusion(config, table: dict, source: str, weights_dir: Path) -> str:
-    """Store the rule and its validation in the temporal manifest entry with its new version; returns it."""
-    entry = read_manifest(weights_dir)["temporal"]
-    config_text = (Path(weights_dir) / "temporal.config.json").read_text()
+def write_fusion(config, table: dict, source: str, weights_dir: Path, name: str = "temporal") -> str:
+    """Store the rule and its validation in the clip detector's manifest entry with its new version; returns it."""
+    entry = read_manifest(weights_dir)[name]
+    config_text = (Path(weights_dir) / f"{name}.config.json").read_text()
     entry["fusion"] = config.to_dict()
     entry["fusion_validation"] = {**table, "chosen_on": source}
     entry["version"] = temporal_version(entry["sha256"], entry["features_sha256"], config_text, entry["fusion"])
-    write_entry("temporal", entry, weights_dir)
+    write_entry(name, entry, weights_dir)
     return entry["version"]

@@ -249,11 +249,12 @@ def aggregate(frames: Sequence[FrameRef], observations: Sequence[FaceObservation
     score = _max_or_none(f["score"] for f in faces)
     result = {"verdict": NO_FACE if score is None else bands.verdict(score), "score": score, "faces": faces}
     if timeline:
-        result["frames"] = frame_timeline(frames, observations)
+        result["frames"] = frame_timeline(frames, observations, temporal)
     result["detectors"] = {
         name: _round(_max_or_none(_person_score(members, name) for members in people)) for name in detectors
     }
     if temporal:
+        result["clip_detector"] = temporal.detector
         result["detectors"][temporal.detector] = _round(_max_or_none(f["temporal"] for f in faces))
         if timeline:
             result["temporal"] = [{"index": int(f.index), "timestamp": round(float(f.timestamp), 3),
@@ -276,17 +277,28 @@ def _face_entry(person_id: int, members: Sequence[FaceObservation], frames: Sequ
     if temporal:
         entry["frame_score"] = _round(frame_score)
         entry["temporal"] = _round(temporal.person_temporal(person_id) if values else None)
+        if temporal.mouth_scores is not None:
+            entry["mouth"] = _round(temporal.person_mouth(person_id) if values else None)
     return entry
 
 
-def frame_timeline(frames: Sequence[FrameRef], observations: Sequence[FaceObservation]) -> list[dict]:
-    """Per analysed frame: source index, timestamp and its highest face score (None without a scored face)."""
+def frame_timeline(frames: Sequence[FrameRef], observations: Sequence[FaceObservation], temporal=None) -> list[dict]:
+    """Per analysed frame: source index, timestamp, its highest face score (None without a scored face)
+    and the detector that raised the frame most: the frame detector behind that score, or the clip
+    detector when its curve on the frame is higher."""
     best: dict[int, float] = {}
+    raised_by: dict[int, str] = {}
     for obs in observations:
-        if obs.score is not None:
-            best[obs.frame] = max(best.get(obs.frame, -1.0), obs.score)
+        if obs.score is not None and obs.score > best.get(obs.frame, -1.0):
+            best[obs.frame] = obs.score
+            raised_by[obs.frame] = max(obs.scores, key=obs.scores.get)
+    if temporal is not None:
+        for pos, value in temporal.curve.items():
+            if pos in best and value > best[pos]:
+                raised_by[pos] = temporal.detector
     return [
-        {"index": int(f.index), "timestamp": round(float(f.timestamp), 3), "score": _round(best.get(pos))}
+        {"index": int(f.index), "timestamp": round(float(f.timestamp), 3), "score": _round(best.get(pos)),
+         "detector": raised_by.get(pos)}
         for pos, f in enumerate(frames)
     ]
 

@@ -29,10 +29,16 @@ class TemporalEvidence:
     clip_scores: list[list[float]]  # per person, in run order (empty: no clip long enough)
     curve: dict[int, float]  # analysed frame position -> highest inconsistency of the clips covering it
     fusion: FusionConfig
+    mouth_scores: list[list[float]] | None = None  # per person, when the clip detector has a mouth head
 
     def person_temporal(self, person: int) -> float | None:
         """A person's temporal evidence (top-half mean of their clip scores), None without a clip."""
         clips = self.clip_scores[person]
+        return robust_mean(clips) if clips else None
+
+    def person_mouth(self, person: int) -> float | None:
+        """A person's mouth evidence (top-half mean of their clips' mouth scores), None without one."""
+        clips = self.mouth_scores[person] if self.mouth_scores else []
         return robust_mean(clips) if clips else None
 
     def fused(self, person: int, frame_scores: Sequence[float]) -> float:
@@ -42,13 +48,18 @@ class TemporalEvidence:
 
 def temporal_evidence(clip_detector, found: Sequence[dict], crops: np.ndarray,
                       observations: Sequence[FaceObservation], times: Sequence[float],
-                      run_of_frame: Sequence[int], min_frames: int) -> TemporalEvidence:
+                      run_of_frame: Sequence[int], min_frames: int,
+                      regions: Sequence[np.ndarray] | None = None) -> TemporalEvidence:
     """Group faces into people, cut their tracks into clips, score every clip in one call (UnusableScores
-    when the clip detector answers with the wrong number of scores or non-finite ones)."""
+    when the clip detector answers with the wrong number of scores or non-finite ones). `regions`: the
+    native face regions in crop order, for a clip detector that reads them."""
     people = group_faces(observations, times)
     runs = track_runs(found, people, run_of_frame, min_frames, clip_detector.max_frames)
-    scored = score_runs(clip_detector, crops, found, runs)
+    scored = score_runs(clip_detector, crops, found, runs, regions)
     finite = np.all(np.isfinite(scored.scores)) and np.all(np.isfinite(scored.curves))
+    mouth = scored.mouth
+    if mouth is not None and (len(mouth) != len(runs) or not np.all(np.isfinite(mouth))):
+        finite = False
     if len(scored.scores) != len(runs) or not finite:
         raise UnusableScores(f"detector {clip_detector.name!r} returned unusable clip scores")
     curve: dict[int, float] = {}
@@ -57,7 +68,8 @@ def temporal_evidence(clip_detector, found: Sequence[dict], crops: np.ndarray,
             position = found[face_id]["frame"]
             curve[position] = max(curve.get(position, 0.0), float(row[offset]))
     return TemporalEvidence(clip_detector.name, people, person_clip_scores(runs, scored.scores, len(people)),
-                            curve, clip_detector.fusion)
+                            curve, clip_detector.fusion,
+                            None if mouth is None else person_clip_scores(runs, mouth, len(people)))
 
 
 def track_runs(found: Sequence[dict], people: Sequence[Sequence[int]], run_of_frame: Sequence[int],
@@ -93,8 +105,10 @@ def _pieces(track: list[int], min_frames: int, max_frames: int) -> list[list[int
     return [p for p in pieces if len(p) >= min_frames]
 
 
-def score_runs(clip_detector, crops: np.ndarray, found: Sequence[dict], runs: Sequence[tuple[int, list[int]]]):
-    """ClipScores of every run in one batched call (runs padded to the longest, masked)."""
+def score_runs(clip_detector, crops: np.ndarray, found: Sequence[dict], runs: Sequence[tuple[int, list[int]]],
+               regions: Sequence[np.ndarray] | None = None):
+    """ClipScores of every run in one batched call (runs padded to the longest, masked); a clip detector
+    whose input_kind is "region" also gets each run's native face regions."""
     from models.detectors.detector import ClipScores
 
     if not runs:
@@ -105,7 +119,12 @@ def score_runs(clip_detector, crops: np.ndarray, found: Sequence[dict], runs: Se
     for row, (_, ids) in enumerate(runs):
         clips[row, :len(ids)] = crops[[found[i]["crop"] for i in ids]]
         mask[row, :len(ids)] = 1.0
-    return clip_detector.predict(clips, mask)
+    if getattr(clip_detector, "input_kind", "aligned") != "region":
+        return clip_detector.predict(clips, mask)
+    if regions is None or len(regions) != len(crops):
+        raise ValueError(f"clip detector {clip_detector.name!r} needs one native face region per crop")
+    run_regions = [[regions[found[i]["crop"]] for i in ids] for _, ids in runs]
+    return clip_detector.predict(clips, mask, regions=run_regions)
 
 
 def person_clip_scores(runs: Sequence[tuple[int, list[int]]], scores: np.ndarray, n_people: int) -> list[list[float]]:

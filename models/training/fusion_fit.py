@@ -13,7 +13,7 @@ import numpy as np
 from models.detectors.calibration import logit
 from models.evaluation import metrics
 from models.serving.fusion import METHODS, FusionConfig, sigmoid, fuse_evidence
-from models.training.calibration import choose_bands
+from models.training.calibration import choose_bands, fpr_threshold
 
 CHOSEN_FROM = ("frame_only", "max")  # the rules that never lower a person's frame evidence
 
@@ -55,12 +55,14 @@ def cross_fitted_scores(frame: np.ndarray, temporal: np.ndarray, labels: np.ndar
     return out
 
 
-def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, seed: int = 0
-                  ) -> tuple[FusionConfig, dict]:
+def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, seed: int = 0,
+                  max_unsure: float | None = None) -> tuple[FusionConfig, dict]:
     """The rule of CHOSEN_FROM with the best validation AUC (ties: the simpler), with its bands.
 
     Inputs are per-person evidence with both kinds present. Returns the config and every method's
-    metrics (AUC, EER, AP; the logistic one cross-fitted, reported only).
+    metrics (AUC, EER, AP; the logistic one cross-fitted, reported only). With `max_unsure`,
+    `real_below` is raised until at most that share of the real people is inconclusive or worse,
+    so fakes the rule cannot see do not turn a feed of real people yellow.
     """
     frame, temporal = np.asarray(frame, float), np.asarray(temporal, float)
     labels = np.asarray(labels, dtype=int)
@@ -74,4 +76,7 @@ def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, s
     config = FusionConfig(best)
     fused = fuse_evidence(frame, temporal, config)
     bands = choose_bands(fused[labels == 0], fused[labels == 1])
+    if max_unsure is not None:
+        unsure_from = fpr_threshold(fused[labels == 0], max_unsure)
+        bands["real_below"] = min(max(bands["real_below"], unsure_from), bands["fake_from"])
     return replace(config, bands=bands), table

@@ -141,6 +141,13 @@ def smooth_track(keypoints: np.ndarray, sigma: float = 1.5) -> np.ndarray:
     return np.einsum("st,tkc->skc", weights, keypoints)
 
 
+def followed_face(faces: Sequence, centre: np.ndarray | None):
+    """The face a track follows: the largest at its start, then the one nearest the last keypoints' centre."""
+    if centre is None:
+        return max(faces, key=lambda f: f.box[2] * f.box[3])
+    return min(faces, key=lambda f: np.linalg.norm(np.asarray(f.keypoints).mean(0) - centre))
+
+
 def track_keypoints(images: Sequence[np.ndarray], face_detector) -> np.ndarray:
     """Keypoints (n, 4, 2) of one face followed from the first frame (its largest face) while found."""
     out, centre = [], None
@@ -148,10 +155,7 @@ def track_keypoints(images: Sequence[np.ndarray], face_detector) -> np.ndarray:
         faces = face_detector.detect(image)
         if not faces:
             break
-        if centre is None:
-            face = max(faces, key=lambda f: f.box[2] * f.box[3])
-        else:
-            face = min(faces, key=lambda f: np.linalg.norm(np.asarray(f.keypoints).mean(0) - centre))
+        face = followed_face(faces, centre)
         out.append(np.asarray(face.keypoints, dtype=np.float64))
         centre = out[-1].mean(0)
     return np.stack(out) if out else np.zeros((0, 4, 2))
@@ -264,16 +268,8 @@ def source_clips(source: ClipSource, seed: Sequence[int], donors: Donors | None 
             for k, kind in enumerate(CLIP_KINDS)]
 
 
-@dataclass
-class ClipBank:
-    """Per-frame features of many clips, padded to one length, with masks, labels and kinds."""
-
-    features: np.ndarray  # (N, T, F) float16
-    masks: np.ndarray  # (N, T) uint8, valid frames first
-    frame_labels: np.ndarray  # (N, T) uint8
-    labels: np.ndarray  # (N,) uint8
-    kinds: np.ndarray  # (N,) uint8, index into CLIP_KINDS
-    groups: np.ndarray  # (N,) int64, the source each clip came from
+class SavedArrays:
+    """A dataclass of equally long arrays kept as one .npz: save, load, join and select rows."""
 
     def save(self, path: Path) -> None:
         """Write as .npz (atomically: a temporary file renamed)."""
@@ -282,16 +278,31 @@ class ClipBank:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "ClipBank":
-        """Read a saved bank."""
-        with np.load(path) as data:
+    def load(cls, path: Path):
+        """Read a saved one."""
+        with np.load(path, allow_pickle=False) as data:
             return cls(**{name: data[name] for name in cls.__dataclass_fields__})
 
     @classmethod
-    def concat(cls, banks: Sequence["ClipBank"]) -> "ClipBank":
-        """Banks joined clip-wise."""
-        return cls(**{name: np.concatenate([getattr(b, name) for b in banks])
-                      for name in cls.__dataclass_fields__})
+    def concat(cls, banks: Sequence):
+        """Several joined row-wise."""
+        return cls(**{name: np.concatenate([getattr(b, name) for b in banks]) for name in cls.__dataclass_fields__})
+
+    def subset(self, keep: np.ndarray):
+        """The rows where `keep` is true."""
+        return type(self)(**{name: getattr(self, name)[keep] for name in self.__dataclass_fields__})
+
+
+@dataclass
+class ClipBank(SavedArrays):
+    """Per-frame features of many clips, padded to one length, with masks, labels and kinds."""
+
+    features: np.ndarray  # (N, T, F) float16
+    masks: np.ndarray  # (N, T) uint8, valid frames first
+    frame_labels: np.ndarray  # (N, T) uint8
+    labels: np.ndarray  # (N,) uint8
+    kinds: np.ndarray  # (N,) uint8, index into CLIP_KINDS
+    groups: np.ndarray  # (N,) int64, the source each clip came from
 
 
 Embed = Callable[[np.ndarray], np.ndarray]

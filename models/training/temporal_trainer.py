@@ -303,7 +303,7 @@ class TemporalTrainer:
         calibration = fit_calibration(raw[calib], val_bank.labels[calib])
         scores = calibration.apply(raw)
         bands = choose_bands(scores[calib & (val_bank.labels == 0)], scores[calib & (val_bank.labels == 1)])
-        held = subset(val_bank, ~calib)
+        held = val_bank.subset(~calib)
         validation = kind_metrics(scores[~calib], held)
         frame_ev = frame_evidence(self.embedder(), val_bank, self.frame_calibration())
         fake = (val_bank.kinds != CLIP_KINDS.index("real")).astype(int)
@@ -326,11 +326,6 @@ class TemporalTrainer:
         path = self.weights_path()
         entry = read_manifest(path.parent).get("frame_cnn") if path is not None else None
         return Calibration.from_dict(entry["calibration"]) if entry else Calibration()
-
-
-def subset(bank: ClipBank, keep: np.ndarray) -> ClipBank:
-    """The clips of a bank where `keep` is true."""
-    return ClipBank(**{name: getattr(bank, name)[keep] for name in ClipBank.__dataclass_fields__})
 
 
 def predict_bank(model, bank: ClipBank, batch: int = 256) -> np.ndarray:

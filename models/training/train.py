@@ -36,7 +36,7 @@ def load_faces(config: dict, cache_dir: Path):
 
 # Trainers other than the frame Trainer, by the config's `trainer` key (absent: "frames").
 TRAINERS = {"temporal": "models.training.temporal_trainer", "residual": "models.training.residual_trainer",
-            "blend": "models.training.blend_trainer"}
+            "blend": "models.training.blend_trainer", "talking": "models.training.talking_trainer"}
 
 
 def train_with_own_data(config: dict, log) -> dict:

@@ -323,11 +323,20 @@ def test_upload_through_the_live_server_then_cached(live_server, detectors):
 # ---------------------------------------------------------------- the temporal detector and fusion
 
 
+CLIP = "temporal"  # the default clip detector
+
+
 @pytest.fixture
 def temporal_config() -> dict:
     """The default settings (the shipped blend, generated-face and temporal detectors), 16 frames per video."""
-    assert DEFAULTS["DETECTORS"] == ["blend_cnn", "generated_residual", "temporal"]
+    assert DEFAULTS["DETECTORS"] == ["blend_cnn", "generated_residual", CLIP]
     return {**DEFAULTS, "FRAMES_PER_VIDEO": 16}
+
+
+@pytest.fixture
+def residual_video_config(temporal_config) -> dict:
+    """The default frame detectors with the synthetic-video detector as clip detector."""
+    return {**temporal_config, "DETECTORS": ["blend_cnn", "generated_residual", "temporal_residual"]}
 
 
 def test_video_is_read_as_runs_and_each_person_fused(tmp_path, temporal_config):
@@ -341,14 +350,54 @@ def test_video_is_read_as_runs_and_each_person_fused(tmp_path, temporal_config):
     assert all(run == list(range(run[0], run[0] + 8)) for run in runs) and runs[1][0] - runs[0][-1] > 30
     people = [face for face in result["faces"] if not face["too_small"]]
     assert people and all(face["temporal"] is not None for face in people)
-    assert result["detectors"]["temporal"] == max(face["temporal"] for face in people)
+    assert result["clip_detector"] == CLIP and result["detectors"][CLIP] == max(face["temporal"] for face in people)
     for face in people:
         expected = fuse_evidence(np.array([face["frame_score"]]), np.array([face["temporal"]]), clip_detector.fusion)
         assert face["score"] == pytest.approx(float(expected[0]), abs=2e-4)
     assert result["verdict"] == clip_detector_verdict(clip_detector, result["score"])
     curve = result["temporal"]
     assert [p["index"] for p in curve] == indices and all(0 <= p["score"] <= 1 for p in curve)
-    assert result["model"]["name"] == "blend_cnn+generated_residual+temporal"
+    assert result["model"]["name"] == f"blend_cnn+generated_residual+{CLIP}"
+
+
+def test_each_person_has_mouth_evidence_and_each_frame_names_the_detector_that_raised_it(tmp_path,
+                                                                                         residual_video_config):
+    result = analyze_media(local_media(make_face_video(tmp_path / "face.mp4", seconds=4.0)), residual_video_config)
+    people = [face for face in result["faces"] if not face["too_small"]]
+    assert people and all(0.0 <= face["mouth"] <= 1.0 for face in people)
+    assert result["clip_detector"] == "temporal_residual" and result["model"]["name"].endswith("+temporal_residual")
+    curve = {p["index"]: p["score"] for p in result["temporal"]}
+    for frame in result["frames"]:
+        if frame["score"] is None:
+            assert frame["detector"] is None
+        elif curve.get(frame["index"]) is not None and curve[frame["index"]] > frame["score"]:
+            assert frame["detector"] == "temporal_residual"
+        else:
+            assert frame["detector"] in ("blend_cnn", "generated_residual")
+    assert any(frame["detector"] for frame in result["frames"])
+
+
+def test_a_video_is_decoded_once_and_every_detector_reads_those_frames(tmp_path, residual_video_config, monkeypatch):
+    import models.serving.frames as frames_module
+    from models.detectors.temporal_residual import TemporalResidual
+
+    decoded, seen_regions = [], []
+    real_read, real_features = frames_module.read_frames, TemporalResidual.frame_features
+
+    def counting_read(*args, **kwargs):
+        decoded.append(real_read(*args, **kwargs))
+        return decoded[-1]
+
+    def spying_features(self, clips, mask=None, regions=None):
+        seen_regions.extend(region for clip in regions for region in clip)
+        return real_features(self, clips, mask, regions)
+
+    monkeypatch.setattr(frames_module, "read_frames", counting_read)
+    monkeypatch.setattr(TemporalResidual, "frame_features", spying_features)
+    result = analyze_media(local_media(make_face_video(tmp_path / "face.mp4", seconds=4.0)), residual_video_config)
+    assert len(decoded) == 1 and len(decoded[0]) == result["media"]["frames_analyzed"] == 16
+    scored = sum(1 for f in result["frames"] if f["score"] is not None)
+    assert len(seen_regions) == scored  # the clip detector read the regions cut from those frames, no more
 
 
 def test_a_short_video_is_never_read_twice(tmp_path, temporal_config):
@@ -366,10 +415,11 @@ def clip_detector_verdict(clip_detector, score: float) -> str:
 
 def test_images_and_captured_frames_use_the_frame_detectors_only(tmp_path, temporal_config):
     path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
-    frame_only = {**temporal_config, "DETECTORS": [n for n in temporal_config["DETECTORS"] if n != "temporal"]}
+    frame_only = {**temporal_config, "DETECTORS": [n for n in temporal_config["DETECTORS"] if n != CLIP]}
     plain, with_temporal = analyze_media(local_media(path), frame_only), analyze_media(local_media(path), temporal_config)
     assert with_temporal["score"] == plain["score"] and "temporal" not in with_temporal
-    assert "temporal" not in with_temporal["detectors"] and set(with_temporal["faces"][0]) == set(plain["faces"][0])
+    assert CLIP not in with_temporal["detectors"] and set(with_temporal["faces"][0]) == set(plain["faces"][0])
+    assert "clip_detector" not in with_temporal
     frames = [FrameUpload(make_jpeg_bytes(), t) for t in (0.0, 0.04, 0.08, 0.12)]
     captured = analyze_media(frames, temporal_config)
     assert "temporal" not in captured and len(captured["frames"]) == 4
@@ -379,7 +429,7 @@ def test_a_flickering_face_scores_higher_in_time_than_the_same_face_steady(tmp_p
     steady = analyze_media(local_media(make_face_video(tmp_path / "steady.mp4", seconds=4.0)), temporal_config)
     flicker = make_face_video(tmp_path / "flicker.mp4", seconds=4.0, flicker=0.12, seed=1)
     flickering = analyze_media(local_media(flicker), temporal_config)
-    assert flickering["detectors"]["temporal"] > steady["detectors"]["temporal"] + 0.1
+    assert flickering["detectors"][CLIP] > steady["detectors"][CLIP] + 0.1
     curve = lambda result: np.mean([p["score"] for p in result["temporal"] if p["score"] is not None])  # noqa: E731
     assert curve(flickering) > curve(steady)
 
@@ -420,7 +470,7 @@ def test_the_frame_cnn_with_its_generated_specialist_scores_the_higher_under_the
     assert result["verdict"] == bands.verdict(result["score"])
 
 
-@pytest.mark.parametrize("broken", ["blend_cnn", "generated_residual", "temporal"])
+@pytest.mark.parametrize("broken", ["blend_cnn", "generated_residual", CLIP, "temporal_residual"])
 def test_a_detector_answering_nan_is_an_error_not_a_score(tmp_path, temporal_config, broken):
     import json
     import shutil
@@ -433,5 +483,23 @@ def test_a_detector_answering_nan_is_an_error_not_a_score(tmp_path, temporal_con
     manifest[broken]["calibration"]["a"] = float("nan")  # a damaged manifest: every score becomes NaN
     (weights / "manifest.json").write_text(json.dumps(manifest))
     video = local_media(make_face_video(tmp_path / "face.mp4", seconds=2.0))
+    clip = "temporal_residual" if broken == "temporal_residual" else CLIP
+    detectors = ["blend_cnn", "generated_residual", clip]
     with pytest.raises(UnmaskError, match=f"{broken}.*unusable"):
-        analyze_media(video, {**temporal_config, "WEIGHTS_DIR": weights})
+        analyze_media(video, {**temporal_config, "DETECTORS": detectors, "WEIGHTS_DIR": weights})
+
+
+def test_unusable_mouth_evidence_is_an_error_not_a_score(tmp_path, residual_video_config):
+    import json
+    import shutil
+
+    from models.detectors.weights_manifest import WEIGHTS_DIR
+
+    weights = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, weights)
+    manifest = json.loads((weights / "manifest.json").read_text())
+    manifest["temporal_residual"]["mouth_calibration"]["b"] = float("nan")  # only the mouth head is damaged
+    (weights / "manifest.json").write_text(json.dumps(manifest))
+    video = local_media(make_face_video(tmp_path / "face.mp4", seconds=2.0))
+    with pytest.raises(UnmaskError, match="temporal_residual.*unusable"):
+        analyze_media(video, {**residual_video_config, "WEIGHTS_DIR": weights})

@@ -84,11 +84,22 @@ def test_frame_timeline_is_max_face_score_per_frame():
     obs = [face(0, 0, 0, 0.2), face(0, 400, 0, 0.5), face(2, 0, 0, 0.3)]
     result = aggregate(frames(3), obs, BANDS, ["frame_cnn"], timeline=True)
     assert result["frames"] == [
-        {"index": 0, "timestamp": 0.0, "score": 0.5},
-        {"index": 10, "timestamp": 0.4, "score": None},
-        {"index": 20, "timestamp": 0.8, "score": 0.3},
+        {"index": 0, "timestamp": 0.0, "score": 0.5, "detector": "frame_cnn"},
+        {"index": 10, "timestamp": 0.4, "score": None, "detector": None},
+        {"index": 20, "timestamp": 0.8, "score": 0.3, "detector": "frame_cnn"},
     ]
     assert "frames" not in aggregate(frames(3), obs, BANDS, ["frame_cnn"], timeline=False)
+
+
+def test_each_frame_names_the_detector_behind_its_highest_face_score():
+    from models.serving.aggregate import FaceObservation
+
+    obs = [FaceObservation(0, (0, 0, 100, 100), {"blend_cnn": 0.2, "generated_residual": 0.6}),
+           FaceObservation(0, (400, 0, 100, 100), {"blend_cnn": 0.4, "generated_residual": 0.1}),
+           FaceObservation(1, (0, 0, 100, 100), {"blend_cnn": 0.7, "generated_residual": 0.3})]
+    timeline = aggregate(frames(2), obs, BANDS, ["blend_cnn", "generated_residual"], timeline=True)["frames"]
+    assert [f["detector"] for f in timeline] == ["generated_residual", "blend_cnn"]
+    assert [f["score"] for f in timeline] == [0.6, 0.7]
 
 
 def test_image_score_is_max_over_faces():

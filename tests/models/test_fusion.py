@@ -102,3 +102,16 @@ def test_the_sigmoid_saturates_quietly_far_from_zero():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow in exp
         assert np.allclose(sigmoid(np.array([-1000.0, 0.0, 1000.0])), [0.0, 0.5, 1.0])
+
+
+def test_fakes_the_rule_cannot_see_do_not_make_most_real_people_inconclusive():
+    frame, temporal, labels = _people(np.random.default_rng(4), 60)
+    unseen = np.random.default_rng(5).uniform(0.0, 0.1, 90)  # fakes that score like the lowest reals
+    frame, temporal = np.r_[frame, unseen], np.r_[temporal, unseen]
+    labels = np.r_[labels, np.ones(90, int)]
+    loose, _ = choose_fusion(frame, temporal, labels)
+    capped, _ = choose_fusion(frame, temporal, labels, max_unsure=0.2)
+    fused = fuse_evidence(frame, temporal, capped)[labels == 0]
+    unsure = lambda config: np.mean(fuse_evidence(frame, temporal, config)[labels == 0] >= config.bands["real_below"])  # noqa: E731
+    assert unsure(loose) > 0.5 and unsure(capped) <= 0.2
+    assert capped.bands["fake_from"] == loose.bands["fake_from"] and np.mean(fused >= capped.bands["fake_from"]) <= 0.05

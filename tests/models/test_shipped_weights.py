@@ -166,9 +166,58 @@ def test_the_default_sets_bands_were_chosen_for_its_members_at_their_versions():
     from companion.config import DEFAULTS
     from models.serving.frame_score import chosen_bands, frame_bands
 
-    frame = [registry.create(n) for n in DEFAULTS["DETECTORS"] if n != "temporal"]
+    frame = [registry.create(n) for n in DEFAULTS["DETECTORS"] if n not in ("temporal", "temporal_residual")]
     chosen = chosen_bands(frame[0], frame[1:])
     assert chosen is not None and frame_bands(frame) == chosen
     stored = entry(frame[0].name)["bands_with"]["+".join(sorted(d.name for d in frame[1:]))]
     assert set(stored["bands_chosen_on"]["val_sources"]) >= {"aaf", "utkface", "web-faces"}
     assert all(s["flagged"] <= stored["bands_chosen_on"]["max_fpr"] for s in stored["bands_chosen_on"]["val_sources"].values())
+
+
+@pytest.fixture(scope="module")
+def talking_scene(face_assets_dir):
+    """The astronaut's head on a grey canvas moved by a camera (a real-looking clip), its track as served,
+    and the same clip with its mouth re-rendered frame by frame (the jaw of an animated copy pasted in)."""
+    from models.faces.detect import FaceDetector
+    from models.synth.talking import animate_still, lip_sync
+    from models.training.talking_data import camera_clip, follow_face
+    from tests.helpers.media import astronaut_head
+
+    head = astronaut_head()
+    canvas = np.full((head.shape[0] + 120, head.shape[1] + 160, 3), 120, np.uint8)
+    canvas[60:60 + head.shape[0], 80:80 + head.shape[1]] = head
+    detector = FaceDetector(face_assets_dir)
+    source = camera_clip(canvas, np.random.default_rng(0), 16)
+    track = follow_face(source, detector)
+    talking = animate_still(canvas, track.keypoints[0], np.random.default_rng(1), 16)
+    synced = lip_sync(source, track.keypoints, talking, np.stack([track.keypoints[0]] * 16), np.random.default_rng(2))
+    return track, follow_face(synced, detector)
+
+
+def test_a_clip_with_a_re_rendered_mouth_scores_higher_than_its_source(talking_scene):
+    source, synced = talking_scene
+    detector = registry.create("temporal_residual")
+    scores = [detector.predict(t.crops[None], None, [t.regions]) for t in (source, synced)]
+    assert scores[1].scores[0] > scores[0].scores[0]
+    assert scores[1].mouth[0] > scores[0].mouth[0]
+
+
+def test_the_synthetic_video_detector_serves_its_keras_weights():
+    tf = pytest.importorskip("tensorflow", reason="training extra (tensorflow) is part of the test install")
+    from models.detectors.temporal_residual import build_temporal_residual
+
+    detector = registry.create("temporal_residual")
+    e = entry("temporal_residual")
+    assert e["residual_weights_sha256"] == entry("generated_residual")["keras_weights_sha256"]
+    model = build_temporal_residual()
+    model.load_weights(str(WEIGHTS_DIR / e["keras_weights"]))
+    rng = np.random.default_rng(0)
+    features = rng.normal(0, 1, (3, detector.max_frames, model.inputs[0].shape[2])).astype(np.float32)
+    mask = np.ones((3, detector.max_frames), np.float32)
+    mask[1, 9:] = 0
+    features *= mask[..., None]
+    clip, _, mouth = (np.asarray(o).reshape(len(features), -1) for o in model([features, mask], training=False))
+    served = detector.predict_features(features, mask)
+    assert np.allclose(served.scores, detector.calibration.apply(clip[:, 0]), atol=2e-3)
+    assert np.allclose(served.mouth, detector.mouth_calibration.apply(mouth[:, 0]), atol=2e-3)
+    assert tf is not None
