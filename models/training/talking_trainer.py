@@ -26,13 +26,13 @@ import numpy as np
 from models.evaluation import metrics
 from models.training.calibration import choose_bands, fit_calibration
 from models.training.step_loop import resume_or_build, run_steps
+from models.synth.talking import animate_still, clip_damage
 from models.training.talking_data import KINDS, TalkingBank, bank_of, camera_clip, follow_face, run_fakes
 from models.training.train_config import portable, resolve
 
-SPLITS = ("train", "val", "report")
 # Config keys that decide the bank's contents: a bank on disk built with other values is refused.
-BANK_KEYS = ("bank_format", "data_root", "seed", "clip_frames", "min_frames", "val_videos", "runs_per_video", "talking_runs",
-             "stills_train", "stills_val", "shard_stills", "residual_weights")
+BANK_KEYS = ("bank_format", "data_root", "seed", "clip_frames", "min_frames", "val_videos", "runs_per_video",
+             "talking_runs", "stills_train", "stills_val", "shard_stills", "residual_weights")
 
 
 def stable_id(name: str) -> int:
@@ -148,7 +148,7 @@ class TalkingTrainer:
         """Build every missing shard (a shard another worker is building is skipped)."""
         self.check_bank_settings()
         jobs = self.jobs()
-        for number, (name, split, kind, what) in enumerate(jobs, 1):
+        for number, (name, _, kind, what) in enumerate(jobs, 1):
             path, lock = self.bank_dir / f"{name}.npz", self.bank_dir / f"{name}.lock"
             if path.exists():
                 continue
@@ -157,7 +157,7 @@ class TalkingTrainer:
             except FileExistsError:
                 continue
             try:
-                bank = self.shard(split, kind, what)
+                bank = self.shard(kind, what)
                 if bank is not None:
                     bank.save(path)
                 else:
@@ -167,8 +167,8 @@ class TalkingTrainer:
                 os.close(fd)
                 lock.unlink(missing_ok=True)
 
-    def shard(self, split: str, kind: str, what) -> TalkingBank | None:
-        """One shard's bank."""
+    def shard(self, kind: str, what) -> TalkingBank | None:
+        """One shard's bank (`kind` and `what` as `jobs` gives them)."""
         seed = int(self.config["seed"])
         if kind == "stills":
             return self.stills_shard(what, seed)
@@ -187,14 +187,9 @@ class TalkingTrainer:
             source = identity(name) if label_kind == "talking_head" else name
             for r, frames in enumerate(runs):
                 if kind == "talking":
-                    from models.synth.talking import clip_damage
-
-                    damage = clip_damage(np.random.default_rng([seed, group % 2**31, r]))
-                    frames = damage(frames)
+                    frames = clip_damage(np.random.default_rng([seed, group % 2**31, r]))(frames)
                 tracks.append((follow_face(frames, detector), label_kind, group, source))
             return bank_of(tracks, self.features(), self.length, self.min_frames)
-        from models.synth.talking import clip_damage
-
         clean = [follow_face(frames, detector) for frames in runs]
         for r, (frames, track) in enumerate(zip(runs, clean)):
             if track is None or len(track.crops) < self.min_frames:
@@ -212,8 +207,6 @@ class TalkingTrainer:
 
     def stills_shard(self, rows, seed: int) -> TalkingBank | None:
         """Photos made into clips: each moved by a camera (real) and animated (fake), damaged alike."""
-        from models.synth.talking import animate_still, clip_damage
-
         detector = self.face_detector()
         tracks = []
         for row in rows:
@@ -419,9 +412,9 @@ def train(config: dict, log) -> dict:
 
 
 def identity_folds(trainer: TalkingTrainer, folds: int, steps: int) -> dict:
-    """Out-of-fold scores of the talking-head clips: the model trained `folds` times, each time without
-    one group of identities (and without validation changes), scoring that group's clips and the
-    report split's clips. Returns {"folds": [...], "clips": per-clip rows}."""
+    """Out-of-fold scores of the talking heads: the model trained `folds` times, each time without one
+    group of identities, scoring that group's videos and the report split's videos (a video's score:
+    the top-half mean of its clips'). Returns {"folds": [...], "videos": per-video rows}."""
     from models.serving.aggregate import robust_mean
 
     train, val, report = trainer.load_split("train"), trainer.load_split("val"), trainer.load_split("report")
@@ -434,12 +427,11 @@ def identity_folds(trainer: TalkingTrainer, folds: int, steps: int) -> dict:
         config = {**trainer.config, "steps": steps, "fresh": True}
         model = fit(train.subset(~held), val, config, trainer.log, trainer.run_dir / "folds" / str(k))
         calibration = fit_calibration(predict_bank(model, val)[0], val.labels)
-        for bank, rows in ((train.subset(held), "talking_head"), (report, "report")):
-            raw, mouth = predict_bank(model, bank)
-            scores = calibration.apply(raw)
+        for bank, kind in ((train.subset(held), "talking_head"), (report, "report")):
+            scores = calibration.apply(predict_bank(model, bank)[0])
             for group in np.unique(bank.groups):
                 members = bank.groups == group
-                out["videos"].append({"fold": k, "source": str(bank.sources[members][0]), "kind": rows,
+                out["videos"].append({"fold": k, "source": str(bank.sources[members][0]), "kind": kind,
                                       "label": int(bank.labels[members][0]), "clips": int(members.sum()),
                                       "score": float(robust_mean(list(scores[members])))})
         out["folds"].append({"fold": k, "left_out": list(left_out)})
