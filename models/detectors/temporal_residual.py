@@ -3,8 +3,8 @@
 Per frame, a feature vector of three parts:
 - the generator traces at native scale: `generated_residual`'s logit of the face region's up-sampling
   residual (the mean over its 5 patches; frozen weights). One number, not the 128 pooled features
-  under it: with those, the model learnt each training video's codec and resolution and scored
-  real clips from elsewhere as fake (out-of-fold AUC on talking heads 0.86 against 0.92 with the logit);
+  under it: with those, the model learnt each training video's codec and resolution (see the
+  model card's ablations);
 - the face against its surroundings over time (`models.serving.temporal_signals`: colour, sharpness,
   change in the blending band, slip), where a per-frame swap flickers;
 - the mouth against the rest of the face over time (`models.serving.mouth_signals`), where lip sync lives.
@@ -14,7 +14,8 @@ A small sequence model reads a clip of up to MAX_FRAMES such vectors with a mask
 per-frame curve, and a mouth score from a branch that reads the mouth signals only, so the verdict
 can show the mouth's own evidence. Trained on real talking-head clips against real clips, with
 pseudo-fakes that behave like today's generators (`models.synth.talking`); see
-`models.training.talking_data`. Registered as `temporal_residual`; the seed `temporal` stays registered.
+`models.training.talking_data`. Registered as `temporal_residual` and selectable; the default clip
+detector stays `temporal`, which flags fewer real clips (MODEL_CARD.temporal_residual.md).
 
 Served through LiteRT from two files in one manifest entry: `temporal_residual.tflite` (the sequence
 model) and `temporal_residual_features.tflite` (the residual CNN up to its `logit` layer).
