@@ -121,12 +121,13 @@ def _fetched(path: Path, kind: str):
     return media
 
 
-def run_ours(photo: Path, video: Path, photo_repeats: int, video_repeats: int, weights_dir: str | None) -> dict:
+def run_ours(photo: Path, video: Path, photo_repeats: int, video_repeats: int, weights_dir: str | None,
+             detectors: list[str] | None = None) -> dict:
     """Warm up, then time analyze_media on the photo and the video; stage timings and peak RSS."""
     from companion.config import DEFAULTS
     from companion.pipeline import analyze_media
 
-    config = dict(DEFAULTS, WEIGHTS_DIR=weights_dir)
+    config = dict(DEFAULTS, WEIGHTS_DIR=weights_dir, **({"DETECTORS": detectors} if detectors else {}))
     photo_media, video_media = _fetched(photo, "image"), _fetched(video, "video")
     started = time.perf_counter()
     first = analyze_media(photo_media, config)  # loads the models
@@ -412,11 +413,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", nargs=3, metavar=("ROLE", "PHOTO", "VIDEO"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=None, help="photo repeats (default 10, 3 with --quick)")
     parser.add_argument("--weights-dir", help="detector weights folder (default: the shipped models/weights)")
+    parser.add_argument("--detectors", help="our pipeline's detectors, comma-separated (default: DETECTORS' default);"
+                        " the server run keeps the default")
     args = parser.parse_args(argv)
+    detectors = args.detectors.split(",") if args.detectors else None
     if args.worker:
         role, photo, video = args.worker[0], Path(args.worker[1]), Path(args.worker[2])
         repeats = args.repeats or 10
-        out = run_ours(photo, video, repeats, 1 if args.quick else 2, args.weights_dir) if role == "ours" \
+        out = run_ours(photo, video, repeats, 1 if args.quick else 2, args.weights_dir, detectors) if role == "ours" \
             else run_baseline_worker(photo, video, args.weights_dir)
         print(json.dumps(out))
         return 0
@@ -430,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({video.stat().st_size / 1e6:.1f} MB, {video_seconds:.0f} s)", file=sys.stderr)
         extra = ["--repeats", str(args.repeats or (3 if args.quick else 10))] + (["--quick"] if args.quick else [])
         extra += ["--weights-dir", str(Path(args.weights_dir).resolve())] if args.weights_dir else []
-        ours = _worker(sys.executable, "ours", photo, video, extra)
+        ours = _worker(sys.executable, "ours", photo, video, extra + (["--detectors", args.detectors] if detectors else []))
         weights_dir = str(Path(args.weights_dir).resolve()) if args.weights_dir else None
         server = None if args.no_server else run_server(photo, video, workdir, weights_dir)
         baseline = None
