@@ -267,7 +267,7 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
 
     refs, media_info = decoded.refs, decoded.media
     recorder = evidence.Recorder(face_detector, decoded.scales, frame_thumbnails=media_info["kind"] != "image")
-    regions = [] if reads_regions([*frame_detectors, *([clip_detector] if clip_detector else [])]) else None
+    regions = [] if reads_regions(detectors) else None
     found, crops = find_faces(decoded.images, recorder, int(config.get("MIN_FACE_PX", 64)),
                               decoded.scales, _frame_progress(progress), regions)
     clock = _lap(timings, "faces", clock)

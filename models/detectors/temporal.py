@@ -138,14 +138,19 @@ def verified_file(folder: Path, name: str, digest: str, detector: str) -> Path:
 
 @register("temporal")
 class TemporalDetector(ClipDetector):
-    """Serves the temporal model through LiteRT; clip scores are calibrated probabilities of flicker."""
+    """Serves the temporal model through LiteRT; clip scores are calibrated probabilities of flicker.
+
+    Its manifest entry names two files (the sequence model and the features model); a subclass with
+    another sequence model's outputs sets `runner_class`."""
+
+    runner_class = SequenceRunner
 
     def __init__(self, weights_dir: Path | None = None, num_threads: int = 2):
-        entry, path = verified_entry("temporal", weights_dir)
+        entry, path = verified_entry(self.name, weights_dir)
         folder = Path(weights_dir or WEIGHTS_DIR)
-        features = verified_file(folder, entry["features_file"], entry["features_sha256"], "temporal")
+        features = verified_file(folder, entry["features_file"], entry["features_sha256"], self.name)
         self._entry = entry
-        self._sequence = SequenceRunner(path, num_threads)
+        self._sequence = self.runner_class(path, num_threads)
         self._embedder = TFLiteRunner(features, num_threads)
         self.max_frames = self._sequence.frames
         self.input_size = int(entry.get("input_size", self.input_size))

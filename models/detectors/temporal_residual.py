@@ -27,23 +27,19 @@ from pathlib import Path
 import numpy as np
 
 from models.detectors.calibration import Calibration
-from models.detectors.detector import ClipDetector, ClipScores, ScoreBands, check_clip_mask
-from models.detectors.litert_runner import TFLiteRunner
+from models.detectors.detector import ClipScores, check_clip_mask
 from models.detectors.registry import register
 from models.detectors.residual import PATCHES, region_patches
-from models.detectors.temporal import SequenceRunner, padded_clips, verified_file
-from models.detectors.weights_manifest import verified_entry, WEIGHTS_DIR
-from models.serving.fusion import FusionConfig
+from models.detectors.temporal import SequenceRunner, TemporalDetector, padded_clips
 from models.serving.mouth_signals import N_MOUTH_SIGNALS, mouth_signals
 from models.serving.temporal_signals import N_SIGNALS, frame_signals
 
 __all__ = ["TemporalResidual", "build_temporal_residual", "residual_embedder", "MAX_FRAMES", "EMBED_DIM",
-           "FEATURE_DIM", "MOUTH_START"]
+           "FEATURE_DIM"]
 
 MAX_FRAMES = 16
 EMBED_DIM = 1  # generated_residual's logit (before its sigmoid), the mean over a face's patches
-MOUTH_START = EMBED_DIM + N_SIGNALS  # the mouth signals are the last block of a frame's features
-FEATURE_DIM = MOUTH_START + N_MOUTH_SIGNALS
+FEATURE_DIM = EMBED_DIM + N_SIGNALS + N_MOUTH_SIGNALS  # the mouth signals are the last block
 
 
 def residual_embedder(cnn):
@@ -101,7 +97,7 @@ class ThreeOutputRunner(SequenceRunner):
     def run(self, features: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(clip (N,), curves (N, frames), mouth (N,)) for float32 inputs of the model's length."""
         outputs = self.outputs(features, mask)
-        pair = next(o for o in outputs if o.ndim == 2 and o.shape[1] == 2 and self.frames != 2)
+        pair = next(o for o in outputs if o.ndim == 2 and o.shape[1] == 2)
         curve = next(o for o in outputs if o is not pair)
         return pair[:, 0], curve, pair[:, 1]
 
@@ -132,23 +128,15 @@ def track_features(crops: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
 
 
 @register("temporal_residual")
-class TemporalResidual(ClipDetector):
+class TemporalResidual(TemporalDetector):
     """Serves the synthetic-video model through LiteRT; calibrated clip and mouth scores."""
 
     input_kind = "region"
+    runner_class = ThreeOutputRunner
 
     def __init__(self, weights_dir: Path | None = None, num_threads: int = 2):
-        entry, path = verified_entry("temporal_residual", weights_dir)
-        folder = Path(weights_dir or WEIGHTS_DIR)
-        features = verified_file(folder, entry["features_file"], entry["features_sha256"], "temporal_residual")
-        self._entry = entry
-        self._sequence = ThreeOutputRunner(path, num_threads)
-        self._embedder = TFLiteRunner(features, num_threads)
-        self.max_frames = self._sequence.frames
-        self.calibration = Calibration.from_dict(entry["calibration"])
-        self.mouth_calibration = Calibration.from_dict(entry["mouth_calibration"])
-        self.bands = ScoreBands(**entry["bands"])
-        self.fusion = FusionConfig.from_dict(entry["fusion"]) if entry.get("fusion") else FusionConfig()
+        super().__init__(weights_dir, num_threads)
+        self.mouth_calibration = Calibration.from_dict(self._entry["mouth_calibration"])
 
     @classmethod
     def build(cls):
@@ -188,8 +176,3 @@ class TemporalResidual(ClipDetector):
         raw, curves, mouth = self._sequence.run(*padded_clips(features, valid, self.max_frames))
         return ClipScores(self.calibration.apply(raw), (curves[:, :t] * valid).astype(np.float32),
                           self.mouth_calibration.apply(mouth))
-
-    @property
-    def version(self) -> str:
-        """sha256 prefix of the weights and config."""
-        return self._entry["version"]

@@ -287,7 +287,7 @@ def read_file_faces(path: Path, kind: str, face_detector, frame_detectors, clip_
         refs, images, runs_of_frame = decode_runs(path, options.frames_per_video, options.clip_frames)
     else:
         refs, images, _ = decode(path, kind, options.frames_per_video)
-    readers = [*frame_detectors, *([clip_detector] if clip_detector is not None else [])]
+    readers = frame_detectors if clip_detector is None else [*frame_detectors, clip_detector]
     regions = [] if reads_regions(readers) else None
     found, crops = find_faces(images, face_detector, options.min_face_px, regions=regions)
     scores = score_crops(frame_detectors, crops, regions)

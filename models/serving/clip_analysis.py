@@ -56,11 +56,9 @@ def temporal_evidence(clip_detector, found: Sequence[dict], crops: np.ndarray,
     people = group_faces(observations, times)
     runs = track_runs(found, people, run_of_frame, min_frames, clip_detector.max_frames)
     scored = score_runs(clip_detector, crops, found, runs, regions)
-    finite = np.all(np.isfinite(scored.scores)) and np.all(np.isfinite(scored.curves))
     mouth = scored.mouth
-    if mouth is not None and (len(mouth) != len(runs) or not np.all(np.isfinite(mouth))):
-        finite = False
-    if len(scored.scores) != len(runs) or not finite:
+    usable = [scored.scores] if mouth is None else [scored.scores, mouth]
+    if any(len(v) != len(runs) for v in usable) or not all(np.all(np.isfinite(v)) for v in [*usable, scored.curves]):
         raise UnusableScores(f"detector {clip_detector.name!r} returned unusable clip scores")
     curve: dict[int, float] = {}
     for (_, ids), row in zip(runs, scored.curves):

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from models.faces.align import TEMPLATE
-from models.serving.temporal_signals import regions, region_shift
+from models.serving.temporal_signals import region_mean, region_shift, regions
 
 MOUTH_SIGNAL_NAMES = (
     "mouth_l", "mouth_a", "mouth_b",  # mouth minus rest-of-face mean Lab colour (/ 32)
@@ -46,12 +46,6 @@ def mouth_regions(size: int) -> dict[str, np.ndarray]:
             "rest_window": cv2.GaussianBlur(rest, (blur, blur), 0)}
 
 
-def _mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Mean of `values` (H, W[, C]) over a 0/1 mask."""
-    weight = mask if values.ndim == 2 else mask[..., None]
-    return (values * weight).sum(axis=(0, 1)) / max(float(mask.sum()), 1.0)
-
-
 def mouth_signals(crops: np.ndarray) -> np.ndarray:
     """Signals (T, N_MOUTH_SIGNALS) float32 of one track's consecutive aligned crops (T, S, S, 3) uint8."""
     crops = np.asarray(crops)
@@ -66,14 +60,14 @@ def mouth_signals(crops: np.ndarray) -> np.ndarray:
         lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
         grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
         lap = cv2.Laplacian(grey, cv2.CV_32F) ** 2
-        sharp = float(np.log1p(_mean(lap, masks["mouth"])) - np.log1p(_mean(lap, masks["rest"])))
-        out[t, 0:3] = (_mean(lab, masks["mouth"]) - _mean(lab, masks["rest"])) / 32.0
+        sharp = float(np.log1p(region_mean(lap, masks["mouth"])) - np.log1p(region_mean(lap, masks["rest"])))
+        out[t, 0:3] = (region_mean(lab, masks["mouth"]) - region_mean(lab, masks["rest"])) / 32.0
         out[t, 3] = sharp
         if prev_grey is not None:
             diff = np.abs(grey - prev_grey)
             out[t, 4] = abs(sharp - prev_sharp) * 4.0
-            out[t, 5] = np.log1p(_mean(diff, masks["mouth"]))
-            out[t, 6] = np.log1p(_mean(diff, masks["rest"]))
+            out[t, 5] = np.log1p(region_mean(diff, masks["mouth"]))
+            out[t, 6] = np.log1p(region_mean(diff, masks["rest"]))
             mdx, mdy, match = region_shift(prev_grey, grey, masks["mouth_window"])
             rdx, rdy, _ = region_shift(prev_grey, grey, masks["rest_window"])
             out[t, 7:9] = np.clip(np.array([mdx - rdx, mdy - rdy]) * scale, -8.0, 8.0)

@@ -53,7 +53,7 @@ def regions(size: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _region_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def region_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Mean of `values` (H, W[, C]) over a 0/1 mask."""
     weight = mask if values.ndim == 2 else mask[..., None]
     return (values * weight).sum(axis=(0, 1)) / max(float(mask.sum()), 1.0)
@@ -62,10 +62,10 @@ def _region_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def still_signals(crop: np.ndarray, masks: dict) -> tuple[np.ndarray, float]:
     """Lab colour contrast (3) and sharpness contrast of one crop, face against surroundings."""
     lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
-    colour = (_region_mean(lab, masks["inner"]) - _region_mean(lab, masks["outer"])) / 32.0
+    colour = (region_mean(lab, masks["inner"]) - region_mean(lab, masks["outer"])) / 32.0
     grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
     lap = cv2.Laplacian(grey, cv2.CV_32F) ** 2
-    sharp = np.log1p(_region_mean(lap, masks["inner"])) - np.log1p(_region_mean(lap, masks["outer"]))
+    sharp = np.log1p(region_mean(lap, masks["inner"])) - np.log1p(region_mean(lap, masks["outer"]))
     return colour, float(sharp)
 
 
@@ -98,7 +98,7 @@ def region_shift(prev: np.ndarray, cur: np.ndarray, window: np.ndarray) -> tuple
 def motion_signals(prev: np.ndarray, grey: np.ndarray, masks: dict, scale: float) -> np.ndarray:
     """Region changes (3), inner and outer shifts (4) and inner match quality between two grey crops."""
     diff = np.abs(grey - prev)
-    changes = [np.log1p(_region_mean(diff, masks[r])) for r in ("band", "inner", "outer")]
+    changes = [np.log1p(region_mean(diff, masks[r])) for r in ("band", "inner", "outer")]
     idx, idy, match = region_shift(prev, grey, masks["inner_window"])
     odx, ody, _ = region_shift(prev, grey, masks["outer_window"])
     shifts = np.clip(np.array([idx, idy, odx, ody]) * scale, -8.0, 8.0)

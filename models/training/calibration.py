@@ -59,17 +59,21 @@ def strictest_bands(bands: dict, real_scores: np.ndarray, max_fpr: float = 0.05)
 
 
 def choose_bands(real_scores: np.ndarray, fake_scores: np.ndarray, max_fpr: float = 0.05,
-                 max_fnr: float = 0.10) -> dict:
+                 max_fnr: float = 0.10, max_unsure: float | None = None) -> dict:
     """Score bands from calibrated validation scores.
 
     `fake_from`: the lowest threshold at which at most `max_fpr` of real faces score as fake.
     `real_below`: the highest threshold under which at most `max_fnr` of fakes fall (never above
-    `fake_from`); scores in between are inconclusive.
+    `fake_from`); scores in between are inconclusive. With `max_unsure`, `real_below` is raised until
+    at most that share of the reals is inconclusive or worse (fakes no threshold can catch would
+    otherwise pull it down among the reals).
     """
     fake_from = fpr_threshold(real_scores, max_fpr)
     fake_scores = np.sort(np.asarray(fake_scores, dtype=np.float64))
     m = int(np.floor(max_fnr * len(fake_scores)))
     real_below = float(fake_scores[m]) if m < len(fake_scores) else 1.0
+    if max_unsure is not None:
+        real_below = max(real_below, fpr_threshold(real_scores, max_unsure))
     return {"real_below": min(real_below, fake_from), "fake_from": min(fake_from, 1.0)}
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from models.detectors.calibration import logit
 from models.evaluation import metrics
 from models.serving.fusion import METHODS, FusionConfig, sigmoid, fuse_evidence
-from models.training.calibration import choose_bands, fpr_threshold
+from models.training.calibration import choose_bands
 
 CHOSEN_FROM = ("frame_only", "max")  # the rules that never lower a person's frame evidence
 
@@ -75,8 +75,5 @@ def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, s
     best = max(CHOSEN_FROM, key=lambda m: (round(table[m]["auc"], 6), -METHODS.index(m)))
     config = FusionConfig(best)
     fused = fuse_evidence(frame, temporal, config)
-    bands = choose_bands(fused[labels == 0], fused[labels == 1])
-    if max_unsure is not None:
-        unsure_from = fpr_threshold(fused[labels == 0], max_unsure)
-        bands["real_below"] = min(max(bands["real_below"], unsure_from), bands["fake_from"])
+    bands = choose_bands(fused[labels == 0], fused[labels == 1], max_unsure=max_unsure)
     return replace(config, bands=bands), table

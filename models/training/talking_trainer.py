@@ -244,8 +244,8 @@ class TalkingTrainer:
         train, val = self.load_split("train"), self.load_split("val")
         self.log(f"bank: {len(train.labels)} train clips, {len(val.labels)} val clips")
         model = fit(train, val, self.config, self.log, self.run_dir)
-        report = calibrate(model, val)
-        report["validation"] = kind_metrics(report.pop("val_scores"), val)
+        report, scores = calibrate(model, val)
+        report["validation"] = kind_metrics(scores, val)
         self.log("validation: " + json.dumps(report["validation"]))
         from models.detectors.weights_manifest import WEIGHTS_DIR
 
@@ -338,8 +338,8 @@ def fit(train: TalkingBank, val: TalkingBank, config: dict, log, run_dir: Path):
     return run_steps(model, step, resumed, config, lambda rng: batches(rng, int(config["batch"])), choose_auc, log)
 
 
-def calibrate(model, val: TalkingBank) -> dict:
-    """Calibration of both heads and the clip score's bands, from the val clips."""
+def calibrate(model, val: TalkingBank) -> tuple[dict, np.ndarray]:
+    """Calibration of both heads and the clip score's bands, from the val clips; and their calibrated scores."""
     raw, mouth_raw = predict_bank(model, val)
     calibration = fit_calibration(raw, val.labels)
     scores = calibration.apply(raw)
@@ -347,7 +347,7 @@ def calibrate(model, val: TalkingBank) -> dict:
     mouth_calibration = fit_calibration(mouth_raw[judged], val.mouth_labels[judged])
     bands = choose_bands(scores[val.labels == 0], scores[val.labels == 1])
     return {"calibration": calibration.to_dict(), "mouth_calibration": mouth_calibration.to_dict(),
-            "bands": bands, "val_scores": scores, "parameters": int(model.count_params())}
+            "bands": bands, "parameters": int(model.count_params())}, scores
 
 
 def kind_metrics(scores: np.ndarray, bank: TalkingBank) -> dict:
