@@ -8,7 +8,8 @@ By default: the shipped default set, the same frame detectors with the synthetic
 `temporal_residual` as clip detector, and the seed pipeline (`frame_cnn` + `temporal`).
 `--rescore-from FILE` takes the scores of an earlier run (its systems by name) and summarises them
 again with the detectors' current bands (a new fusion rule's bands, say) without decoding a video;
-it refuses when a system's fusion method changed since (its scores would be another rule's). `--eval-folder` adds a folder made by
+it refuses when a system's fusion method changed since (its scores would be another rule's).
+`--reencode-crf 23` is the control: every video saved again as H.264 alike before it is read. `--eval-folder` adds a folder made by
 scripts/make_video_eval_set.py (the project's own held-out swap videos: real, flicker and smooth fakes).
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.detectors import registry  # noqa: E402
-from models.evaluation.video_suite import (VideoSystem, format_summary, rescorable, run_video_suite,  # noqa: E402
-                                           summarise, video_items, write_outputs)
+from models.evaluation.video_suite import (VideoSystem, format_summary, reencoded, rescorable,  # noqa: E402
+                                           run_video_suite, summarise, video_items, write_outputs)
 from models.faces.detect import FaceDetector  # noqa: E402
 
 DEFAULT_SYSTEMS = ("default=blend_cnn,generated_residual,temporal",
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames-per-video", type=int, default=32)
     parser.add_argument("--clip-frames", type=int, default=8)
     parser.add_argument("--rescore-from", type=Path, help="summarise an earlier run's scores with the current bands")
+    parser.add_argument("--reencode-crf", type=int, help="the control: every video saved again as H.264 at this CRF")
     args = parser.parse_args(argv)
     systems = [parse_system(text, args.weights_dir) for text in (args.system or DEFAULT_SYSTEMS)]
     if args.rescore_from:
@@ -59,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         options = SimpleNamespace(frames_per_video=args.frames_per_video, clip_frames=args.clip_frames,
                                   clip_min_frames=4, min_face_px=64)
         items = video_items(args.data_root, args.eval_folder)
-        rows = run_video_suite(items, FaceDetector(), systems, options)
+        with tempfile.TemporaryDirectory(prefix="unmask-reencoded-") as folder:
+            if args.reencode_crf is not None:
+                items = [reencoded(item, Path(folder), args.reencode_crf) for item in items]
+            rows = run_video_suite(items, FaceDetector(), systems, options)
     summary = summarise(rows, systems)
     print(format_summary(summary))
     print(f"written: {write_outputs(rows, summary, args.out, systems)}")

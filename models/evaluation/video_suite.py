@@ -74,6 +74,26 @@ def video_items(data_root: Path, eval_folder: Path | None = None) -> list[VideoI
     return items
 
 
+def reencoded(item: VideoItem, folder: Path, crf: int = 23) -> VideoItem:
+    """The item saved again as H.264 at `crf` (every video alike, streamed frame by frame): the control that
+    tells a detector's figure from its reading of each source's own encoding."""
+    import av
+
+    out = Path(folder) / f"{abs(hash(str(item.path))):x}-{Path(item.path).stem}.mp4"
+    with av.open(str(item.path)) as source, av.open(str(out), "w") as target:
+        video = source.streams.video[0]
+        stream = target.add_stream("libx264", rate=video.average_rate or 25)
+        stream.width, stream.height = video.codec_context.width // 2 * 2, video.codec_context.height // 2 * 2
+        stream.pix_fmt, stream.options = "yuv420p", {"crf": str(crf), "preset": "veryfast"}
+        for frame in source.decode(video):
+            image = frame.to_ndarray(format="rgb24")[:stream.height, :stream.width]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
+                target.mux(packet)
+        for packet in stream.encode():
+            target.mux(packet)
+    return VideoItem(out, item.label, item.source)
+
+
 def score_video(item: VideoItem, face_detector, system: VideoSystem, options) -> dict:
     """One video's fused score, verdict and people (frame evidence, temporal, mouth) for one system."""
     from models.evaluation.evaluate import read_file_faces

@@ -59,3 +59,19 @@ def test_a_stored_run_is_summarised_again_only_under_the_same_fusion_methods():
     with pytest.raises(ValueError, match="run the suite again"):
         rescorable(stored, [system(method="frame_only")])
     assert np.isclose(system(bands=(0.2, 0.7)).bands.fake_from, 0.7)
+
+
+def test_the_re_encode_control_keeps_every_frame_and_the_item(tmp_path):
+    import cv2
+
+    from models.evaluation.video_suite import VideoItem, reencoded
+    from tests.helpers.media import make_face_video
+
+    source = make_face_video(tmp_path / "face.mp4", seconds=0.6, size=(322, 240))
+    item = reencoded(VideoItem(source, 1, "th"), tmp_path, crf=30)
+    assert (item.label, item.source) == (1, "th") and item.path != source and item.path.parent == tmp_path
+    capture = cv2.VideoCapture(str(item.path))
+    count, width = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok and count == 15 and width == 322 and frame.shape[0] == 240
