@@ -4,7 +4,7 @@
 media's address and sha256, when it was checked (the original check's time for a cached answer), the
 models and their versions, the verdict and the manipulation score with the bands it was judged by,
 each face (left to right) with its crop, score, known weak cases and a video's mouth-motion evidence, a
-video's timeline with the frames it was computed on and the detector that scored each frame highest,
+video's timeline with the frames it was computed on and the detector that raised each frame most,
 what the file states about its provenance, and the caveats.
 
 `render_html(report)` writes it as one HTML page with everything inline (images as data: URIs,
@@ -231,7 +231,7 @@ def _faces_html(report: dict) -> str:
 
 def _frames_html(report: dict) -> str:
     """The timeline and the frames it was computed on (the worst frame outlined), each with the detector that
-    scored it highest."""
+    raised it most."""
     timeline = report["timeline"]
     if not timeline:
         return ""
@@ -243,7 +243,7 @@ def _frames_html(report: dict) -> str:
                  if frame["thumbnail"] else "")
         css = ' class="worst"' if worst is not None and frame["score"] == worst else ""
         detector = detector_text(frame.get("detector"))
-        by = f'<br><span class="muted by">highest score from: {_e(detector)}</span>' if detector else ""
+        by = f'<br><span class="muted by">raised most by: {_e(detector)}</span>' if detector else ""
         figures.append(f"<figure{css}>{image}<figcaption>{_e(frame['timestamp'])} s · "
                        f"{_e(_percent(frame['score']))}{by}</figcaption></figure>")
     return (f"<h2>Timeline ({len(timeline)} analysed frames)</h2>{_timeline_svg(timeline)}"

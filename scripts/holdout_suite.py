@@ -20,7 +20,7 @@ from models.evaluation.holdout_suite import VARIANTS, System, format_report, run
 from models.faces.detect import FaceDetector  # noqa: E402
 from models.serving.frame_score import frame_bands  # noqa: E402
 
-DEFAULT_SYSTEMS = ("default=frame_cnn,generated_residual", "seed frame_cnn=frame_cnn",
+DEFAULT_SYSTEMS = ("default=blend_cnn,generated_residual", "seed frame_cnn=frame_cnn", "blend_cnn=blend_cnn",
                    "generated_residual=generated_residual")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest, write_entry
-from models.serving.frame_score import partners_key
+from models.serving.frame_score import COMBINE_RULE, partners_key
 from models.training.calibration import strictest_bands, strictest_threshold
 from models.training.export import frame_version
 
@@ -43,7 +43,7 @@ def write_partner_bands(name: str, partners: dict, bands: dict, chosen_on: dict,
     (`models.serving.frame_score`), with its new version; returns the version."""
     folder = Path(weights_dir or WEIGHTS_DIR)
     bands_with = dict(read_manifest(folder)[name].get("bands_with", {}))
-    bands_with[partners_key(partners)] = {"versions": dict(partners), "rule": "max", "bands": bands,
+    bands_with[partners_key(partners)] = {"versions": dict(partners), "rule": COMBINE_RULE, "bands": bands,
                                           "bands_chosen_on": chosen_on}
     return _rewrite(name, folder, bands_with=bands_with)
 

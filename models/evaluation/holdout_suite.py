@@ -1,7 +1,8 @@
 """The holdout suite: every holdout source scored the way the companion scores a photo, per source.
 
-Each row gives the source's count, its AUC against the holdout reals (fakes), or the share of it
-flagged likely fake and the share inconclusive at the shipped bands (reals), each with a bootstrap
+Each row gives the source's count, its AUC against the holdout reals (fakes), and the share of it
+flagged likely fake and the share inconclusive at the shipped bands, each share of the images in
+which a face was scored (images without one are counted apart, as `no_face`), with a bootstrap
 95% interval, for several systems side by side (the default set, the seed frame CNN, ...) and the
 "residual energy alone" baseline. Two controls repeat everything: every image saved again as JPEG
 q90 (a detector of file formats fails it), and every image made black-and-white. Swaps are the
@@ -21,6 +22,7 @@ import numpy as np
 from models.evaluation import metrics
 from models.serving.aggregate import FrameRef, aggregate
 from models.serving.analysis import find_faces, observations, score_crops
+from models.serving.frame_score import anchors_of
 
 VARIANTS = ("as_is", "jpeg90", "grey")
 BOOTSTRAP = 1000
@@ -86,7 +88,7 @@ def score_image(item: SuiteItem, image: np.ndarray, face_detector, systems: Sequ
     out = ItemScores(item)
     for system in systems:
         names = [d.name for d in system.detectors]
-        obs = observations(found, {n: scores[n] for n in names})
+        obs = observations(found, {n: scores[n] for n in names}, anchors_of(system.detectors))
         result = aggregate([FrameRef(0, 0.0)], obs, system.bands, names, timeline=False)
         out.results[system.name] = (result["score"], result["verdict"])
     if regions:
@@ -147,11 +149,12 @@ def summarise(scored: Sequence[ItemScores], systems: Sequence[str], seed: int) -
         table = {}
         for source, rows in sorted(groups.items()):
             verdicts = np.array([r.results[system][1] for r in rows])
+            judged = verdicts[verdicts != "no_face"]  # shares are of the images a face was scored in
             label = rows[0].item.label
             row = {"count": len(rows), "label": "fake" if label else "real",
                    "no_face": int(np.sum(verdicts == "no_face")),
-                   "flagged": share_with_interval(verdicts == "likely_fake", rng),
-                   "inconclusive": share_with_interval(verdicts == "inconclusive", rng)}
+                   "flagged": share_with_interval(judged == "likely_fake", rng),
+                   "inconclusive": share_with_interval(judged == "inconclusive", rng)}
             if label:
                 row.update(auc_with_interval(face_scores(rows, system), real_scores, rng))
             table[source] = row

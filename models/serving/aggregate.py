@@ -1,7 +1,7 @@
 """Face scores -> people -> frame, image and video scores and a verdict (pure numpy).
 
 How scores are combined:
-- a face's score is the highest of the frame detectors' calibrated probabilities for its crop
+- a face's score is that of its most alarmed frame detector, each measured against its own bands
   (`models.serving.frame_score.combine`: a specialist's alarm is not averaged away);
 - faces are grouped across the sampled frames into people (tracks) by box overlap and centre
   distance (from the last box, or from a constant-velocity guess of where a moving face will be),
@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from models.detectors.detector import ScoreBands
-from models.serving.frame_score import combine
+from models.serving.frame_score import combine, most_alarmed
 
 NO_FACE = "no_face"
 
@@ -61,13 +61,14 @@ class FaceObservation:
     box: tuple[float, float, float, float]  # x, y, w, h in image pixels
     scores: Mapping[str, float] = field(default_factory=dict)
     too_small: bool = False
+    anchors: Mapping[str, ScoreBands] | None = None  # each detector's own bands (frame_score.combine)
 
     @property
     def score(self) -> float | None:
-        """The combined score of this face's detectors (the highest), None when it was not scored."""
+        """The combined score of this face's detectors (the most alarmed), None when it was not scored."""
         if self.too_small or not self.scores:
             return None
-        return combine(self.scores)
+        return combine(self.scores, self.anchors)
 
 
 def is_too_small(box: Sequence[float], min_face_px: float) -> bool:
@@ -291,7 +292,7 @@ def frame_timeline(frames: Sequence[FrameRef], observations: Sequence[FaceObserv
     for obs in observations:
         if obs.score is not None and obs.score > best.get(obs.frame, -1.0):
             best[obs.frame] = obs.score
-            raised_by[obs.frame] = max(obs.scores, key=obs.scores.get)
+            raised_by[obs.frame] = most_alarmed(obs.scores, obs.anchors)
     if temporal is not None:
         for pos, value in temporal.curve.items():
             if pos in best and value > best[pos]:

@@ -81,12 +81,14 @@ def score_crops(detectors: Sequence, crops: np.ndarray, regions: Sequence[np.nda
     return scores
 
 
-def observations(found: list[dict], scores: Mapping[str, np.ndarray]) -> list[FaceObservation]:
-    """Join faces with their crops' scores."""
+def observations(found: list[dict], scores: Mapping[str, np.ndarray],
+                 anchors: Mapping | None = None) -> list[FaceObservation]:
+    """Join faces with their crops' scores (and the detectors' own bands their score is anchored to)."""
     return [
         FaceObservation(
             frame=f["frame"], box=f["box"], too_small=f["too_small"],
             scores={} if f["crop"] is None else {n: float(s[f["crop"]]) for n, s in scores.items()},
+            anchors=anchors,
         )
         for f in found
     ]

@@ -1,8 +1,15 @@
 """How several frame detectors make one face score, and which score bands judge it.
 
-A face's score is the highest of the frame detectors' calibrated probabilities: a specialist (such
-as `frame_cnn_generated`, for generated faces) must be heard on its own, not averaged away by a
-partner that was never trained to see that kind of fake.
+A face's score is the most alarmed of its frame detectors: a specialist (such as
+`generated_residual`, for generated faces) must be heard on its own, not averaged away by a partner
+that was never trained to see that kind of fake. Alarm is measured against each detector's own
+bands, which were chosen on the real faces of every val source (`anchored`): in logit space, 0 at
+the detector's `real_below` and 1 at its `fake_from`. Two calibrated probabilities are not on one
+scale for real faces (a blend detector leaves a long tail of real faces near its `fake_from`, a
+generated-face detector leaves them near 0), so the plain highest probability would let one
+detector's ordinary real faces drown the other's alarms. The most alarmed detector's position is
+mapped back onto the scale of the member first by name, so the face score reads like that
+detector's probability whatever the order of the set.
 The highest of several scores flags real faces more often than any one of them, so a set of
 detectors is judged by bands chosen for that set (`scripts/choose_frame_bands.py`), stored in the
 first member's manifest entry under `bands_with` with the versions of the others they were chosen
@@ -14,16 +21,54 @@ import logging
 from functools import lru_cache
 from typing import Mapping, Sequence
 
+import numpy as np
+
 from models.detectors.detector import ScoreBands
 
 log = logging.getLogger(__name__)
 
+COMBINE_RULE = "anchored"  # stored with a set's bands: bands chosen under another rule are not used
+_EDGE = 1e-6
 
-def combine(scores: Mapping[str, float]) -> float:
-    """One face's score from its detectors' calibrated probabilities: the highest."""
+
+def _logit(p: float) -> float:
+    """log(p / (1 - p)), with p kept off 0 and 1."""
+    p = min(max(float(p), _EDGE), 1.0 - _EDGE)
+    return float(np.log(p / (1.0 - p)))
+
+
+def alarm(score: float, bands: ScoreBands) -> float:
+    """Where a probability sits against a detector's own bands, in logit space: 0 at real_below, 1 at fake_from."""
+    low, high = _logit(bands.real_below), _logit(bands.fake_from)
+    return (_logit(score) - low) / max(high - low, 1e-3)
+
+
+def combine(scores: Mapping[str, float], anchors: Mapping[str, ScoreBands] | None = None) -> float:
+    """One face's score from its detectors' calibrated probabilities: the most alarmed detector, on
+    the scale of the scored detector first by name (`anchors`: each one's own bands)."""
     if not scores:
         raise ValueError("no detector scored this face")
-    return float(max(scores.values()))
+    if len(scores) == 1:
+        return float(next(iter(scores.values())))
+    missing = [name for name in scores if name not in (anchors or {})]
+    if missing:
+        raise ValueError(f"no bands to anchor {', '.join(missing)}")
+    top = max(alarm(p, anchors[name]) for name, p in scores.items())
+    reference = anchors[min(scores)]
+    low, high = _logit(reference.real_below), _logit(reference.fake_from)
+    return float(1.0 / (1.0 + np.exp(-(low + top * (high - low)))))
+
+
+def most_alarmed(scores: Mapping[str, float], anchors: Mapping[str, ScoreBands] | None) -> str:
+    """The detector whose score sits highest against its own bands (one detector: itself)."""
+    if len(scores) == 1 or not anchors:
+        return max(scores, key=scores.get)
+    return max(scores, key=lambda name: alarm(scores[name], anchors[name]))
+
+
+def anchors_of(detectors: Sequence) -> dict[str, ScoreBands]:
+    """Each frame detector's own bands, by name: what `combine` anchors their scores to."""
+    return {d.name: d.bands for d in detectors}
 
 
 def partners_key(names: Sequence[str]) -> str:
@@ -35,6 +80,8 @@ def chosen_bands(first, others: Sequence) -> ScoreBands | None:
     """Bands stored in `first`'s entry for exactly these partners at their current versions, else None."""
     stored = getattr(first, "bands_with", {}).get(partners_key([d.name for d in others]))
     if not stored or stored.get("versions") != {d.name: d.version for d in others}:
+        return None
+    if stored.get("rule") != COMBINE_RULE:
         return None
     return ScoreBands(**stored["bands"])
 

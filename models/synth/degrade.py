@@ -38,11 +38,37 @@ def random_degrade(image: np.ndarray, rng: np.random.Generator, strength: float 
 RESIZE_FILTERS = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_LANCZOS4)
 
 
-def photo_damage(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def tone_shift(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random colour grade: a cast (per-channel gain), a gamma and a saturation change, as film
+    stocks, white balance and phone filters give."""
+    out = image.astype(np.float32) / 255.0
+    out = out * rng.uniform(0.85, 1.15, size=3).astype(np.float32)
+    out = np.clip(out, 0.0, 1.0) ** float(rng.uniform(0.7, 1.4))
+    grey = out.mean(axis=2, keepdims=True)
+    out = grey + (out - grey) * float(rng.uniform(0.5, 1.5))
+    return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def blow_up(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A small copy (0.3-0.7 of the size) enlarged back to the original size by a smooth filter."""
+    h, w = image.shape[:2]
+    factor = float(rng.uniform(0.3, 0.7))
+    small = cv2.resize(image, (max(8, int(w * factor)), max(8, int(h * factor))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=RESIZE_FILTERS[int(rng.integers(1, len(RESIZE_FILTERS)))])
+
+
+def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,
+                 upscaled: float = 0.0) -> tuple[np.ndarray, float]:
     """What a photo meets between camera (or generator) and page, at random, the same for real and
-    fake: black-and-white, a resize kept at its new size (any filter), blur, JPEG at any quality.
+    fake: black-and-white, a resize kept at its new size (any filter), blur, JPEG at any quality;
+    with probability `tone` a colour grade first, with probability `upscaled` a shrink and enlarge
+    back (a small copy blown up, as film stills and reposts are).
     Returns the damaged image and its scale against the input (to move face boxes along)."""
     out, scale = image, 1.0
+    if tone and rng.random() < tone:
+        out = tone_shift(out, rng)
+    if upscaled and rng.random() < upscaled:
+        out = blow_up(out, rng)
     if rng.random() < 0.15:
         grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
         out = np.repeat(grey[..., None], 3, axis=2)

@@ -32,15 +32,15 @@ def aligned(image: np.ndarray, sample: FaceSample, scale: float, size: int,
 
 
 def make_pair(sample: FaceSample, donor: FaceSample, rng: np.random.Generator, size: int, swap_share: float,
-              mask_size: int = 16):
+              mask_size: int = 16, damage: dict | None = None):
     """(real crop, fake crop, fake's mask): the fake a self-blend, or a swap from `donor`; each side
-    gets its own draw of the same random damage."""
+    gets its own draw of the same random damage (`damage`: photo_damage's tone / upscaled odds)."""
     if rng.random() < swap_share:
         fake, mask = swap_oval(sample.context, sample.outline, donor.context, donor.outline, rng)
     else:
         fake, mask = self_blend_oval(sample.context, sample.outline, rng)
-    real_damaged, real_scale = photo_damage(sample.context, rng)
-    fake_damaged, fake_scale = photo_damage(fake, rng)
+    real_damaged, real_scale = photo_damage(sample.context, rng, **(damage or {}))
+    fake_damaged, fake_scale = photo_damage(fake, rng, **(damage or {}))
     fake_mask = cv2.resize(mask, (fake_damaged.shape[1], fake_damaged.shape[0]), interpolation=cv2.INTER_LINEAR)
     real_crop, _ = aligned(real_damaged, sample, real_scale, size)
     fake_crop, small_mask = aligned(fake_damaged, sample, fake_scale, size, fake_mask, mask_size)
@@ -54,12 +54,13 @@ def make_pair(sample: FaceSample, donor: FaceSample, rng: np.random.Generator, s
 class PairBatches:
     """Batches of real faces and their fakes; sources weighted by `power`."""
 
-    def __init__(self, reals: list[FaceSample], power: float, size: int, swap_share: float, mask_size: int = 16):
+    def __init__(self, reals: list[FaceSample], power: float, size: int, swap_share: float, mask_size: int = 16,
+                 damage: dict | None = None):
         self.reals = [s for s in reals if s.outline is not None]
         if len(self.reals) < 2:
             raise ValueError("blend training needs real faces with a FaceMesh outline")
         self.p = source_weights(self.reals, power)
-        self.size, self.swap_share, self.mask_size = size, swap_share, mask_size
+        self.size, self.swap_share, self.mask_size, self.damage = size, swap_share, mask_size, damage
 
     def batch(self, size: int, rng: np.random.Generator):
         """(images float32 in [-1, 1], {"prob": labels, "mask": masks})."""
@@ -68,7 +69,7 @@ class PairBatches:
         images, labels, masks = [], [], []
         for i, j in zip(picks, donors):
             real, fake, mask = make_pair(self.reals[i], self.reals[j], rng, self.size, self.swap_share,
-                                         self.mask_size)
+                                         self.mask_size, self.damage)
             images += [real, fake]
             labels += [0.0, 1.0]
             masks += [np.zeros_like(mask), mask]
@@ -76,7 +77,21 @@ class PairBatches:
                 {"prob": np.array(labels, np.float32)[:, None], "mask": np.stack(masks)[..., None]})
 
 
-def fixed_pairs(samples: list[FaceSample], count: int, seed: int, size: int, swap_share: float):
+def damage_odds(config: dict) -> dict:
+    """photo_damage's extra odds from the config: a colour grade (`tone_odds`), an enlarged small copy (`upscale_odds`)."""
+    return {"tone": float(config.get("tone_odds", 0.0)), "upscaled": float(config.get("upscale_odds", 0.0))}
+
+
+def warm_started(model, config: dict, log):
+    """The new model, its served layers loaded from `init_weights` when the config names one (a fine-tune)."""
+    if config.get("init_weights"):
+        served_view(model).load_weights(config["init_weights"])
+        log(f"starting from {config['init_weights']}")
+    return model
+
+
+def fixed_pairs(samples: list[FaceSample], count: int, seed: int, size: int, swap_share: float,
+                damage: dict | None = None):
     """A fixed set of (crops, labels) from samples never fitted on: checkpoint choice, calibration."""
     rng = np.random.default_rng(seed)
     usable = [s for s in samples if s.outline is not None]
@@ -84,7 +99,7 @@ def fixed_pairs(samples: list[FaceSample], count: int, seed: int, size: int, swa
     crops, labels = [], []
     for k in picks:
         donor = usable[int(rng.integers(len(usable)))]
-        real, fake, _ = make_pair(usable[k], donor, rng, size, swap_share)
+        real, fake, _ = make_pair(usable[k], donor, rng, size, swap_share, damage=damage)
         crops += [real, fake]
         labels += [0, 1]
     return np.stack(crops), np.array(labels)
@@ -111,11 +126,12 @@ def train(config: dict, log) -> dict:
     data = load_training_faces({**config, "train_fakes": False}, log)
     swap_share = float(config["swap_share"])
     batches = PairBatches(data.fit_reals, float(config["source_power"]), size, swap_share,
-                          mask_side(size, len(config["widths"])))
-    choose_x, choose_y = fixed_pairs(data.choose, int(config["choose_pairs"]), int(config["seed"]), size, swap_share)
+                          mask_side(size, len(config["widths"])), damage_odds(config))
+    choose_x, choose_y = fixed_pairs(data.choose, int(config["choose_pairs"]), int(config["seed"]), size, swap_share,
+                                     damage_odds(config))
     model, step, resumed = resume_or_build(
         {**config, "loss_weights": {"prob": 1.0, "mask": float(config["mask_weight"])}},
-        lambda: build_blend_cnn(size, tuple(config["widths"])),
+        lambda: warm_started(build_blend_cnn(size, tuple(config["widths"])), config, log),
         {"prob": "binary_crossentropy", "mask": "binary_crossentropy"}, log)
     model = run_steps(model, step, resumed, config, lambda rng: batches.batch(int(config["batch"]), rng),
                       lambda m: metrics.auc(probabilities(m, choose_x), choose_y), log)

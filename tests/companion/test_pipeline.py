@@ -107,6 +107,25 @@ def test_score_is_the_detectors_calibrated_probability_of_the_aligned_crop(tmp_p
     assert result["score"] == pytest.approx(expected, abs=1e-4)
 
 
+def test_the_default_set_scores_a_face_by_its_most_alarmed_detector_against_its_own_bands(tmp_path):
+    from models.serving.frame_score import anchors_of, combine, frame_bands
+
+    config = {**DEFAULTS, "DETECTORS": [n for n in DEFAULTS["DETECTORS"] if n not in ("temporal", "temporal_residual")]}
+    members = load_detectors(config)
+    assert len(members) >= 2
+    path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
+    result = analyze_media(local_media(path), config)
+    [face] = result["faces"]
+    assert set(result["detectors"]) == {d.name for d in members}
+    expected = combine(result["detectors"], anchors_of(members))
+    assert face["score"] == pytest.approx(expected, abs=1e-4) and result["score"] == face["score"]
+    assert result["verdict"] == frame_bands(members).verdict(result["score"])
+    # the members' bands differ, so this is not their plain highest probability unless that one is the reference
+    first = min(result["detectors"])
+    if max(result["detectors"], key=result["detectors"].get) != first:
+        assert result["score"] != pytest.approx(max(result["detectors"].values()), abs=1e-4)
+
+
 @pytest.mark.parametrize("image", [data.coffee(), np.full((300, 400, 3), 128, dtype=np.uint8)],
                          ids=["coffee", "flat"])
 def test_picture_without_face_is_no_face(tmp_path, config, detectors, image):

@@ -185,10 +185,10 @@ def test_the_report_names_each_frame_s_detector_and_each_face_s_mouth_evidence()
     page = render_html(report)
     figures = re.findall(r"<figure.*?</figure>", page)
     assert len(figures) == 4
-    assert "highest score from: blend/swap detector" in figures[0]
-    assert "highest score from: motion over time" in figures[1]
-    assert "highest score from" not in figures[2]  # a frame without a scored face names no detector
-    assert "highest score from: &lt;b&gt;lipsync&lt;/b&gt;" in figures[3] and "<b>" not in page
+    assert "raised most by: blend/swap detector" in figures[0]
+    assert "raised most by: motion over time" in figures[1]
+    assert "raised most by" not in figures[2]  # a frame without a scored face names no detector
+    assert "raised most by: &lt;b&gt;lipsync&lt;/b&gt;" in figures[3] and "<b>" not in page
     rows = re.findall(r"<tr><td>.*?</tr>", page)
     assert "mouth movement" not in rows[0]
     assert "mouth movement 72% unlike a real speaker" in rows[1]
@@ -204,4 +204,4 @@ def test_a_report_keeps_only_a_number_as_mouth_evidence_and_a_string_as_a_detect
     assert report["clip_detector"] is None
     page = render_html(report)
     assert page.count("mouth movement") == 1 and "mouth movement 100% unlike a real speaker" in page
-    assert "highest score from" not in page
+    assert "raised most by" not in page

@@ -91,15 +91,20 @@ def test_frame_timeline_is_max_face_score_per_frame():
     assert "frames" not in aggregate(frames(3), obs, BANDS, ["frame_cnn"], timeline=False)
 
 
+ANCHORS = {"blend_cnn": ScoreBands(0.5, 0.75), "generated_residual": ScoreBands(0.1, 0.45)}
+
+
 def test_each_frame_names_the_detector_behind_its_highest_face_score():
     from models.serving.aggregate import FaceObservation
 
-    obs = [FaceObservation(0, (0, 0, 100, 100), {"blend_cnn": 0.2, "generated_residual": 0.6}),
-           FaceObservation(0, (400, 0, 100, 100), {"blend_cnn": 0.4, "generated_residual": 0.1}),
-           FaceObservation(1, (0, 0, 100, 100), {"blend_cnn": 0.7, "generated_residual": 0.3})]
+    obs = [FaceObservation(0, (0, 0, 100, 100), {"blend_cnn": 0.2, "generated_residual": 0.45}, anchors=ANCHORS),
+           FaceObservation(0, (400, 0, 100, 100), {"blend_cnn": 0.4, "generated_residual": 0.1}, anchors=ANCHORS),
+           FaceObservation(1, (0, 0, 100, 100), {"blend_cnn": 0.7, "generated_residual": 0.2}, anchors=ANCHORS)]
     timeline = aggregate(frames(2), obs, BANDS, ["blend_cnn", "generated_residual"], timeline=True)["frames"]
+    # frame 0: generated_residual at its own fake_from reads 0.75 on blend_cnn's scale; frame 1: blend_cnn
+    # at 0.7 is more alarmed than generated_residual at 0.2
     assert [f["detector"] for f in timeline] == ["generated_residual", "blend_cnn"]
-    assert [f["score"] for f in timeline] == [0.6, 0.7]
+    assert [f["score"] for f in timeline] == [pytest.approx(0.75), pytest.approx(0.7)]
 
 
 def test_image_score_is_max_over_faces():
@@ -141,9 +146,10 @@ def test_no_faces_is_no_face():
 
 
 def test_detectors_scored_separately_and_combined_by_the_highest():
+    same = {"a": ScoreBands(0.3, 0.7), "b": ScoreBands(0.3, 0.7)}  # alike bands: the most alarmed is the highest
     obs = [
-        FaceObservation(frame=0, box=(0, 0, 100, 100), scores={"a": 0.2, "b": 0.6}),
-        FaceObservation(frame=1, box=(5, 0, 100, 100), scores={"a": 0.9, "b": 0.3}),
+        FaceObservation(frame=0, box=(0, 0, 100, 100), scores={"a": 0.2, "b": 0.6}, anchors=same),
+        FaceObservation(frame=1, box=(5, 0, 100, 100), scores={"a": 0.9, "b": 0.3}, anchors=same),
     ]
     result = aggregate(frames(2), obs, BANDS, ["a", "b"], timeline=True)
     # combined face scores 0.6 and 0.9 -> top half of two = 0.9

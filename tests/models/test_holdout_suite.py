@@ -35,7 +35,7 @@ def test_the_summary_counts_no_face_apart_and_ranks_scored_faces_only():
     table = suite.summarise(rows, ["sys"], seed=1)["sys"]
     real = table["real-a"]
     assert (real["count"], real["no_face"], real["label"]) == (4, 1, "real")
-    assert real["flagged"]["share"] == 0.25 and real["inconclusive"]["share"] == 0.0
+    assert real["flagged"]["share"] == pytest.approx(1 / 3) and real["inconclusive"]["share"] == 0.0  # of 3 judged
     gen = table["gen"]
     assert gen["auc"] == pytest.approx(5 / 6)  # 0.95 beats 3 reals, 0.5 beats 2
     assert gen["flagged"]["share"] == 0.5 and gen["inconclusive"]["share"] == 0.5

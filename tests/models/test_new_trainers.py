@@ -35,14 +35,17 @@ def sample(image, face, label):
                       Outline.from_mesh(face.landmarks), "s", label, f"x{label}")
 
 
-def spy_damage(monkeypatch, module):
-    """Record which contexts the trainer damages (by the label of the sample they came from)."""
+def spy_damage(monkeypatch, module, odds=None):
+    """Record which contexts the trainer damages (by the label of the sample they came from), and
+    with which extra odds (into `odds`, when given)."""
     seen = []
     real = module.photo_damage
 
-    def spy(image, rng):
+    def spy(image, rng, **extra):
         seen.append(image)
-        return real(image, rng)
+        if odds is not None:
+            odds.append(extra)
+        return real(image, rng, **extra)
 
     monkeypatch.setattr(module, "photo_damage", spy)
     return seen
@@ -68,6 +71,21 @@ def test_blend_pairs_damage_the_real_and_its_fake_alike(monkeypatch, head_sample
     assert y["mask"].shape == (6, 16, 16, 1) and y["mask"][0::2].max() == 0 and y["mask"][1::2].max() > 0.3
     reals = sum(any(s is c.context for c in (a, b)) for s in seen)
     assert len(seen) == 6 and reals == 3  # every real and every fake went through the damage once
+
+
+def test_blend_pairs_give_the_configured_colour_grades_and_blow_ups_to_both_sides(monkeypatch, head_sample):
+    image, face = head_sample
+    a, b = sample(image, face, 0), sample(image[:, ::-1].copy(), face, 0)
+    odds = []
+    seen = spy_damage(monkeypatch, blend_trainer, odds)
+    damage = blend_trainer.damage_odds({"tone_odds": 0.4, "upscale_odds": 0.2})
+    assert damage == {"tone": 0.4, "upscaled": 0.2}
+    assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0}  # older configs: as trained then
+    blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5, damage=damage).batch(
+        4, np.random.default_rng(2))
+    reals = [o for s, o in zip(seen, odds) if any(s is c.context for c in (a, b))]
+    fakes = [o for s, o in zip(seen, odds) if not any(s is c.context for c in (a, b))]
+    assert len(reals) == len(fakes) == 2 and all(o == damage for o in reals + fakes)
 
 
 def tiny(root, tmp_path, name, **extra):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from models.faces.align import CROP_SIZE, mean_landmarks
-from models.synth.degrade import jpeg, random_degrade
+from models.synth.degrade import blow_up, jpeg, photo_damage, random_degrade, tone_shift
 from models.synth.masks import extended_face_points, hull_mask, random_blend_mask
 from models.synth.selfblend import self_blend, swap
 from models.synth.tight import face_box, random_tight_rect, reflect_outside
@@ -81,6 +81,32 @@ def test_degradations_keep_shape_and_type():
         out = random_degrade(face, np.random.default_rng(seed))
         assert out.shape == face.shape and out.dtype == np.uint8
     assert np.abs(jpeg(face, 10).astype(int) - face).mean() > np.abs(jpeg(face, 95).astype(int) - face).mean()
+
+
+def test_a_colour_grade_changes_colours_but_not_the_picture():
+    face = astronaut_crop(96)
+    graded = tone_shift(face, np.random.default_rng(3))
+    assert graded.shape == face.shape and graded.dtype == np.uint8
+    assert not np.array_equal(graded, face)
+    # the picture stays: its grey structure correlates with the original
+    corr = np.corrcoef(graded.mean(axis=2).ravel(), face.mean(axis=2).ravel())[0, 1]
+    assert corr > 0.9
+
+
+def test_a_blow_up_keeps_the_size_and_loses_fine_detail():
+    noise = np.random.default_rng(0).integers(0, 256, (96, 80, 3), dtype=np.uint8)
+    detail = lambda im: float(np.abs(np.diff(im.astype(np.float32), axis=1)).mean())
+    for seed in range(5):
+        out = blow_up(noise, np.random.default_rng(seed))
+        assert out.shape == noise.shape and out.dtype == np.uint8
+        assert detail(out) < 0.6 * detail(noise)
+
+
+def test_photo_damage_with_every_extra_on_keeps_a_colour_picture():
+    face = astronaut_crop(96)
+    for seed in range(4):
+        out, scale = photo_damage(face, np.random.default_rng(seed), tone=1.0, upscaled=1.0)
+        assert out.dtype == np.uint8 and out.shape[2] == 3 and 0.4 < scale < 1.7
 
 
 def test_tight_cut_keeps_the_face_and_mirrors_the_rest():

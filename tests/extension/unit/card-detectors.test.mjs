@@ -122,9 +122,9 @@ test("each frame under the timeline names the detector that raised it", () => {
   assert.equal(buttons.length, 4);
   assert.deepEqual(buttons.map((b) => byClass(b, "frame-by").map((n) => n.textContent).join()),
     ["blend/swap detector", "motion over time", "", "lipsync_net"]);
-  assert.equal(buttons[0].title, "Highest score from: blend/swap detector");
+  assert.equal(buttons[0].title, "Raised most by: blend/swap detector");
   assert.equal(buttons[2].title, undefined, "a frame without a scored face names no detector");
-  assert.equal(buttons[0].getAttribute("aria-label"), "Go to 0.0 s in the video (score 80%), Highest score from: blend/swap detector");
+  assert.equal(buttons[0].getAttribute("aria-label"), "Go to 0.0 s in the video (score 80%), Raised most by: blend/swap detector");
   assert.equal(buttons[2].getAttribute("aria-label"), "Go to 1.0 s in the video (score no face)");
 });
 
