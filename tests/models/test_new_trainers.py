@@ -152,3 +152,25 @@ def test_the_learning_rate_holds_then_decays_by_cosine_to_its_final_value():
     assert step_loop.learning_rate_at(200, config) == pytest.approx(5.5e-4)
     assert step_loop.learning_rate_at(300, config) == pytest.approx(1e-4)
     assert step_loop.learning_rate_at(50, {"learning_rate": 1e-3, "steps": 300}) == 1e-3
+
+
+def test_the_blend_fine_tune_starts_from_the_shipped_classifier_and_a_fresh_mask_head(root, tmp_path):
+    from models.detectors.blend_cnn import build_blend_cnn, served_view
+    from models.faces.align import resize_crops, to_model_input
+    from tests.models.fixtures import astronaut_crop
+
+    config = load_config("blend_cnn_tuned")
+    assert config["init_weights"].endswith("models/weights/blend_cnn.weights.h5")
+    assert config["tone_odds"] > 0 and config["upscale_odds"] > 0
+    lines = []
+    size, widths = int(config["input_size"]), tuple(config["widths"])
+    model = blend_trainer.warm_started(build_blend_cnn(size, widths), config, log_to(lines))
+    shipped = served_view(build_blend_cnn(size, widths))
+    shipped.load_weights(config["init_weights"])
+    x = to_model_input(resize_crops(np.stack([astronaut_crop(), astronaut_crop()[:, ::-1]]), size))
+    assert np.allclose(np.asarray(served_view(model).predict_on_batch(x)), np.asarray(shipped.predict_on_batch(x)),
+                       atol=1e-5)
+    assert set(model.predict_on_batch(x)) == {"prob", "mask"} and lines == [f"starting from {config['init_weights']}"]
+    untouched = blend_trainer.warm_started(build_blend_cnn(size, widths), {}, log_to(lines))
+    assert not np.allclose(np.asarray(served_view(untouched).predict_on_batch(x)),
+                           np.asarray(shipped.predict_on_batch(x)), atol=1e-3)
