@@ -20,6 +20,7 @@ from models.detectors import registry
 from models.detectors.detector import Detector
 from models.detectors.weights_manifest import WeightsMissing
 from models.faces.align import align_face
+from models.serving.frame_score import anchors_of, combine
 
 ASTRONAUT_KEYPOINTS = np.array([[203.0, 101.0], [245.0, 103.0], [223.0, 123.0], [223.0, 146.0]])
 
@@ -27,26 +28,31 @@ ASTRONAUT_KEYPOINTS = np.array([[203.0, 101.0], [245.0, 103.0], [223.0, 123.0], 
 def crops_per_second(detector, batch: int, repeats: int, clip_frames: int = 0) -> float:
     """Warm, then time `repeats` batched predict calls (as clips of `clip_frames` crops when > 0)."""
     crops = np.stack([align_face(data.astronaut(), ASTRONAUT_KEYPOINTS)[0]] * batch)
+    extra = {}
     if clip_frames:
         crops = crops[: batch // clip_frames * clip_frames].reshape(-1, clip_frames, *crops.shape[1:])
         batch = crops.shape[0] * clip_frames
-    detector.predict(crops)
+        if getattr(detector, "input_kind", "aligned") == "region":  # the 224 px faces as native regions
+            extra = {"regions": [list(clip) for clip in crops]}
+    detector.predict(crops, **extra)
     started = time.perf_counter()
     for _ in range(repeats):
-        detector.predict(crops)
+        detector.predict(crops, **extra)
     return batch * repeats / (time.perf_counter() - started)
 
 
 class Together:
-    """Several frame detectors scoring the same crops, one call each; a face gets the highest score."""
+    """Several frame detectors scoring the same crops, one call each; a face gets their combined score."""
 
     def __init__(self, detectors):
-        """Keep the detectors."""
-        self.detectors = detectors
+        """Keep the detectors and their own bands (what the combined score is anchored to)."""
+        self.detectors, self.anchors = detectors, anchors_of(detectors)
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
-        """The highest of the detectors' calibrated scores per crop."""
-        return np.max([d.predict(crops) for d in self.detectors], axis=0)
+        """The detectors' calibrated scores per crop, combined as the companion combines them."""
+        scores = {d.name: d.predict(crops) for d in self.detectors}
+        return np.array([combine({n: float(s[i]) for n, s in scores.items()}, self.anchors)
+                         for i in range(len(crops))])
 
 
 def default_frame_detectors() -> list:

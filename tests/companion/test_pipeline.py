@@ -469,11 +469,14 @@ def test_the_hybrid_scores_beside_the_frame_cnn_when_configured(tmp_path, config
     alone = {name: analyze_media(local_media(path), {**config, "DETECTORS": [name]})["score"]
              for name in ("frame_cnn", "hybrid_vit")}
     assert result["detectors"] == pytest.approx(alone, abs=1e-4)
-    assert result["score"] == pytest.approx(max(alone.values()), abs=1e-4)  # the higher of the two
+    from models.serving.frame_score import anchors_of, combine
+
+    # the more alarmed of the two against its own bands, on frame_cnn's scale
+    assert result["score"] == pytest.approx(combine(alone, anchors_of(load_detectors(both))), abs=1e-4)
     assert result["model"]["name"] == "frame_cnn+hybrid_vit"
 
 
-def test_the_frame_cnn_with_its_generated_specialist_scores_the_higher_under_the_bands_chosen_for_them(tmp_path, config):
+def test_the_frame_cnn_with_its_generated_specialist_scores_the_more_alarmed_under_the_bands_chosen_for_them(tmp_path, config):
     from models.serving.frame_score import chosen_bands
 
     path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())
@@ -481,8 +484,10 @@ def test_the_frame_cnn_with_its_generated_specialist_scores_the_higher_under_the
     result = analyze_media(local_media(path), pair)
     alone = {name: analyze_media(local_media(path), {**config, "DETECTORS": [name]})["score"]
              for name in pair["DETECTORS"]}
-    assert result["score"] == pytest.approx(max(alone.values()), abs=1e-4)
     first, partner = load_detectors(pair)
+    from models.serving.frame_score import anchors_of, combine
+
+    assert result["score"] == pytest.approx(combine(alone, anchors_of([first, partner])), abs=1e-4)
     bands = chosen_bands(first, [partner])
     assert bands is not None  # chosen for the pair, at the shipped versions
     assert bands.fake_from >= max(first.bands.fake_from, partner.bands.fake_from)  # the higher of two flags more
