@@ -11,7 +11,7 @@ alignment, the served detector), and raises `fake_from` to the lowest threshold 
 manifest, with the detector's new version (bands are part of it).
 
 With several detectors (`--detectors frame_cnn,frame_cnn_generated`, the frame CNN with its
-generated-face specialist), the faces are scored as the companion scores them together (the highest calibrated probability, `models.serving.frame_score`), starting from
+generated-face specialist), the faces are scored as the companion scores them together (the most alarmed against its own bands, `models.serving.frame_score`), starting from
 the bands already chosen for the set at these versions, else the strictest of the members' own;
 `--write` stores them in the first detector's entry under `bands_with`, with the partners' versions.
 """

@@ -4,8 +4,9 @@
 
 The pairs are the training export's (all 2,000 AAF val faces, the config's seed, its autoencoders;
 `--config`, default frame_cnn_generated, whose autoencoders are the base's); each system is measured
-on the second half of the faces with its shipped calibration and bands, the pair by the higher of
-its members' calibrated scores under the bands chosen for the pair (`models.serving.frame_score`).
+on the second half of the faces with its shipped calibration and bands, the pair as the companion
+combines its members (the most alarmed against its own bands) under the bands chosen for the pair
+(`models.serving.frame_score`).
 """
 from __future__ import annotations
 

@@ -86,6 +86,21 @@ def pair_scores(members: list[tuple[dict, Calibration]]) -> dict:
             for name in first}
 
 
+def served_set_scores(scores: dict, detectors: list) -> dict:
+    """Per set, the members' calibrated scores combined as the companion combines them
+    (`models.serving.frame_score.combine`: the most alarmed against its own bands)."""
+    from models.serving.frame_score import anchors_of, combine
+
+    anchors = anchors_of(detectors)
+    first = scores[detectors[0].name]
+    out = {}
+    for name, (_, labels) in first.items():
+        calibrated = {d.name: d.calibration.apply(scores[d.name][name][0]) for d in detectors}
+        out[name] = (np.array([combine({n: float(v[i]) for n, v in calibrated.items()}, anchors)
+                               for i in range(len(labels))]), labels)
+    return out
+
+
 def training_record(run_dir: Path) -> dict:
     """Steps trained and wall-clock minutes, from a run's checkpoint state and log."""
     state = json.loads((run_dir / "checkpoint" / "state.json").read_text())
@@ -143,7 +158,7 @@ IDENTITY = {"a": 1.0, "b": 0.0}
 
 def served_report(config: dict, names: list[str], weights_dir: Path, faces=None) -> dict:
     """The shipped frame detectors on the held-out pairs as served: each alone with its own
-    calibration and bands, and together (the highest calibrated score) under the set's bands."""
+    calibration and bands, and together (as the companion combines them) under the set's bands."""
     from models.detectors import registry
     from models.detectors.frame_cnn import build_frame_cnn
     from models.serving.frame_score import frame_bands
@@ -159,7 +174,7 @@ def served_report(config: dict, names: list[str], weights_dir: Path, faces=None)
         entry = manifest[detector.name]
         scores[detector.name] = raw_scores(build_frame_cnn(weights=Path(weights_dir) / entry["keras_weights"]), sets)
         systems[detector.name] = {"version": detector.version, **measure(scores[detector.name], entry)}
-    together = pair_scores([(scores[d.name], d.calibration) for d in detectors])
+    together = served_set_scores(scores, detectors)
     bands = frame_bands(detectors)
     systems["+".join(names)] = measure(together, {"calibration": IDENTITY, "bands": {
         "real_below": bands.real_below, "fake_from": bands.fake_from}})

@@ -127,6 +127,27 @@ def test_report_scores_trained_variants_and_their_pair(tmp_path):
                                              for n in ("frame_cnn", "frame_cnn_generated"))
 
 
+def test_the_served_pair_is_combined_as_the_companion_combines_it():
+    from models.detectors.detector import ScoreBands
+    from models.detectors.calibration import Calibration
+    from models.evaluation.ablation import served_set_scores
+    from models.serving.frame_score import combine
+
+    class Member:
+        def __init__(self, name, bands):
+            self.name, self.bands, self.calibration = name, bands, Calibration.from_dict({"a": 1.0, "b": 0.0})
+
+    members = [Member("blend", ScoreBands(0.5, 0.75)), Member("generated", ScoreBands(0.1, 0.45))]
+    labels = np.array([0, 1, 1])
+    scores = {"blend": {"set": (np.array([0.6, 0.3, 0.8]), labels)},
+              "generated": {"set": (np.array([0.05, 0.45, 0.2]), labels)}}
+    together, got_labels = served_set_scores(scores, members)["set"]
+    anchors = {m.name: m.bands for m in members}
+    expected = [combine({"blend": b, "generated": g}, anchors) for b, g in ((0.6, 0.05), (0.3, 0.45), (0.8, 0.2))]
+    assert np.allclose(together, expected) and list(got_labels) == [0, 1, 1]
+    assert together[1] == pytest.approx(0.75)  # generated at its own fake_from reads as blend at its own
+
+
 def test_a_served_detector_is_measured_with_its_own_calibration_and_bands():
     rng = np.random.default_rng(3)
     scores = {"blend": labelled(rng.uniform(0, 0.6, 100), rng.uniform(0.4, 1, 100))}
