@@ -21,26 +21,18 @@ import logging
 from functools import lru_cache
 from typing import Mapping, Sequence
 
-import numpy as np
-
+from models.detectors.calibration import logit, sigmoid
 from models.detectors.detector import ScoreBands
 
 log = logging.getLogger(__name__)
 
 COMBINE_RULE = "anchored"  # stored with a set's bands: bands chosen under another rule are not used
-_EDGE = 1e-6
-
-
-def _logit(p: float) -> float:
-    """log(p / (1 - p)), with p kept off 0 and 1."""
-    p = min(max(float(p), _EDGE), 1.0 - _EDGE)
-    return float(np.log(p / (1.0 - p)))
 
 
 def alarm(score: float, bands: ScoreBands) -> float:
     """Where a probability sits against a detector's own bands, in logit space: 0 at real_below, 1 at fake_from."""
-    low, high = _logit(bands.real_below), _logit(bands.fake_from)
-    return (_logit(score) - low) / max(high - low, 1e-3)
+    low, high = float(logit(bands.real_below)), float(logit(bands.fake_from))
+    return (float(logit(score)) - low) / max(high - low, 1e-3)
 
 
 def combine(scores: Mapping[str, float], anchors: Mapping[str, ScoreBands] | None = None) -> float:
@@ -50,19 +42,21 @@ def combine(scores: Mapping[str, float], anchors: Mapping[str, ScoreBands] | Non
         raise ValueError("no detector scored this face")
     if len(scores) == 1:
         return float(next(iter(scores.values())))
-    missing = [name for name in scores if name not in (anchors or {})]
-    if missing:
-        raise ValueError(f"no bands to anchor {', '.join(missing)}")
-    top = max(alarm(p, anchors[name]) for name, p in scores.items())
+    name = most_alarmed(scores, anchors)
+    top = alarm(scores[name], anchors[name])
     reference = anchors[min(scores)]
-    low, high = _logit(reference.real_below), _logit(reference.fake_from)
-    return float(1.0 / (1.0 + np.exp(-(low + top * (high - low)))))
+    low, high = float(logit(reference.real_below)), float(logit(reference.fake_from))
+    return float(sigmoid(low + top * (high - low)))
 
 
 def most_alarmed(scores: Mapping[str, float], anchors: Mapping[str, ScoreBands] | None) -> str:
-    """The detector whose score sits highest against its own bands (one detector: itself)."""
-    if len(scores) == 1 or not anchors:
-        return max(scores, key=scores.get)
+    """The detector whose score sits highest against its own bands (one detector: itself); several
+    need every one's bands."""
+    if len(scores) == 1:
+        return next(iter(scores))
+    missing = [name for name in scores if name not in (anchors or {})]
+    if missing:
+        raise ValueError(f"no bands to anchor {', '.join(missing)}")
     return max(scores, key=lambda name: alarm(scores[name], anchors[name]))
 
 

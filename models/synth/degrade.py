@@ -11,11 +11,11 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
 
 
-def downscale(image: np.ndarray, factor: float) -> np.ndarray:
-    """Shrink by `factor` then enlarge back, losing detail as a small upload does."""
+def downscale(image: np.ndarray, factor: float, enlarge: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Shrink by `factor` then enlarge back (by the `enlarge` filter), losing detail as a small upload does."""
     h, w = image.shape[:2]
     small = cv2.resize(image, (max(8, int(w * factor)), max(8, int(h * factor))), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(small, (w, h), interpolation=enlarge)
 
 
 def random_degrade(image: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
@@ -51,10 +51,8 @@ def tone_shift(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def blow_up(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A small copy (0.3-0.7 of the size) enlarged back to the original size by a smooth filter."""
-    h, w = image.shape[:2]
     factor = float(rng.uniform(0.3, 0.7))
-    small = cv2.resize(image, (max(8, int(w * factor)), max(8, int(h * factor))), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=RESIZE_FILTERS[int(rng.integers(1, len(RESIZE_FILTERS)))])
+    return downscale(image, factor, RESIZE_FILTERS[int(rng.integers(1, len(RESIZE_FILTERS)))])
 
 
 def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,

@@ -124,11 +124,11 @@ def train(config: dict, log) -> dict:
 
     size = int(config["input_size"])
     data = load_training_faces({**config, "train_fakes": False}, log)
-    swap_share = float(config["swap_share"])
+    swap_share, damage = float(config["swap_share"]), damage_odds(config)
     batches = PairBatches(data.fit_reals, float(config["source_power"]), size, swap_share,
-                          mask_side(size, len(config["widths"])), damage_odds(config))
+                          mask_side(size, len(config["widths"])), damage)
     choose_x, choose_y = fixed_pairs(data.choose, int(config["choose_pairs"]), int(config["seed"]), size, swap_share,
-                                     damage_odds(config))
+                                     damage)
     model, step, resumed = resume_or_build(
         {**config, "loss_weights": {"prob": 1.0, "mask": float(config["mask_weight"])}},
         lambda: warm_started(build_blend_cnn(size, tuple(config["widths"])), config, log),
