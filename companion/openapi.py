@@ -86,7 +86,8 @@ def _schemas(max_frames: int) -> dict:
             "score": _nullable({**number01, "description": "The person's score: frame evidence, fused with "
                                                            "temporal evidence for videos read as clips."}),
             "frames": {"type": "array", "items": {"type": "integer"}},
-            "too_small": {"type": "boolean", "description": "Too small to score (below MIN_FACE_PX)."},
+            "too_small": {"type": "boolean", "description": "Too small to score: below MIN_FACE_PX, or below "
+                          "the smallest face any frame detector judges (its min_face_px)."},
             "frame_score": _nullable({**number01, "description": "With a clip detector: the frame detectors' "
                                                                  "evidence alone."}),
             "temporal": _nullable({**number01, "description": "With a clip detector: the temporal detector's "

@@ -31,6 +31,7 @@ class Detector(abc.ABC):
     name: str = ""
     input_size: int = CROP_SIZE
     input_kind: str = "aligned"  # "aligned": aligned crops; "region": native-scale face regions
+    min_face_px: int = 0  # smallest face (shorter box side, analysed pixels) it judges; chosen on val
 
     @classmethod
     @abc.abstractmethod

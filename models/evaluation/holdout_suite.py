@@ -22,7 +22,7 @@ import numpy as np
 from models.evaluation import metrics
 from models.serving.aggregate import FrameRef, aggregate
 from models.serving.analysis import find_faces, observations, score_crops
-from models.serving.frame_score import anchors_of
+from models.serving.frame_score import anchors_of, min_faces_of
 
 VARIANTS = ("as_is", "jpeg90", "grey")
 BOOTSTRAP = 1000
@@ -88,7 +88,8 @@ def score_image(item: SuiteItem, image: np.ndarray, face_detector, systems: Sequ
     out = ItemScores(item)
     for system in systems:
         names = [d.name for d in system.detectors]
-        obs = observations(found, {n: scores[n] for n in names}, anchors_of(system.detectors))
+        obs = observations(found, {n: scores[n] for n in names}, anchors_of(system.detectors),
+                           min_faces_of(system.detectors))
         result = aggregate([FrameRef(0, 0.0)], obs, system.bands, names, timeline=False)
         out.results[system.name] = (result["score"], result["verdict"])
     if regions:

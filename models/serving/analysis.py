@@ -5,6 +5,7 @@ both call these, so evaluation scores media exactly the way the companion does.
 """
 from __future__ import annotations
 
+import math
 import threading
 from typing import Callable, Mapping, Sequence
 
@@ -27,13 +28,13 @@ class UnusableScores(ValueError):
 def find_faces(images: list[np.ndarray], face_detector, min_face_px: int,
                scales: Sequence[float] | None = None, on_frame: Progress | None = None,
                regions: list | None = None) -> tuple[list[dict], np.ndarray]:
-    """Faces of every frame (frame position, box, too_small) and the aligned crops of the scorable ones.
+    """Faces of every frame (frame position, box, size, too_small) and the aligned crops of the scorable ones.
 
     With a `regions` list, each scorable face's native-scale region (models/faces/region.py) is
     appended to it too, in crop order, for detectors that read unresampled pixels.
 
     Boxes are reported in source pixels (`scales[i]` source pixels per pixel of image i); the size
-    check uses the analysed pixels, the resolution the detector sees. The images list is emptied as it
+    check and `size` (the box's shorter side) use the analysed pixels, the resolution the detector sees. The images list is emptied as it
     is read, so each decoded frame can be freed once its faces are cropped.
     """
     found, crops, total = [], [], len(images)
@@ -47,7 +48,7 @@ def find_faces(images: list[np.ndarray], face_detector, min_face_px: int,
             box = tuple(float(v) for v in face.box)
             small = is_too_small(box, min_face_px)
             found.append({"frame": position, "box": tuple(v * scale for v in box), "too_small": small,
-                          "crop": None if small else len(crops)})
+                          "size": min(box[2], box[3]), "crop": None if small else len(crops)})
             if not small:
                 crops.append(align_face(image, face.keypoints)[0])
                 if regions is not None:
@@ -81,14 +82,23 @@ def score_crops(detectors: Sequence, crops: np.ndarray, regions: Sequence[np.nda
     return scores
 
 
-def observations(found: list[dict], scores: Mapping[str, np.ndarray],
-                 anchors: Mapping | None = None) -> list[FaceObservation]:
-    """Join faces with their crops' scores (and the detectors' own bands their score is anchored to)."""
-    return [
-        FaceObservation(
-            frame=f["frame"], box=f["box"], too_small=f["too_small"],
-            scores={} if f["crop"] is None else {n: float(s[f["crop"]]) for n, s in scores.items()},
-            anchors=anchors,
-        )
-        for f in found
-    ]
+def judged_scores(face: dict, scores: Mapping[str, np.ndarray], min_faces: Mapping[str, int]) -> dict[str, float]:
+    """One face's scores from the detectors that judge a face of its size (none when it was not cropped)."""
+    if face["crop"] is None:
+        return {}
+    return {n: float(s[face["crop"]]) for n, s in scores.items() if face.get("size", math.inf) >= min_faces.get(n, 0)}
+
+
+def observations(found: list[dict], scores: Mapping[str, np.ndarray], anchors: Mapping | None = None,
+                 min_faces: Mapping[str, int] | None = None) -> list[FaceObservation]:
+    """Join faces with their crops' scores (and the detectors' own bands their score is anchored to).
+
+    `min_faces` gives each detector's smallest judged face (`frame_score.min_faces_of`): a smaller
+    face is left to the others, and a face none of them judges is reported too small.
+    """
+    out = []
+    for f in found:
+        judged = judged_scores(f, scores, min_faces or {})
+        out.append(FaceObservation(frame=f["frame"], box=f["box"], scores=judged, anchors=anchors,
+                                   too_small=f["too_small"] or (f["crop"] is not None and not judged)))
+    return out

@@ -37,14 +37,15 @@ def alarm(score: float, bands: ScoreBands) -> float:
 
 def combine(scores: Mapping[str, float], anchors: Mapping[str, ScoreBands] | None = None) -> float:
     """One face's score from its detectors' calibrated probabilities: the most alarmed detector, on
-    the scale of the scored detector first by name (`anchors`: each one's own bands)."""
+    the scale of the set's detector first by name (`anchors`: each one's own bands), so a face that
+    only some of the set judge (`min_faces_of`) reads on the scale the set's bands were chosen on."""
     if not scores:
         raise ValueError("no detector scored this face")
-    if len(scores) == 1:
+    if len(scores) == 1 and (not anchors or next(iter(scores)) not in anchors):
         return float(next(iter(scores.values())))
     name = most_alarmed(scores, anchors)
     top = alarm(scores[name], anchors[name])
-    reference = anchors[min(scores)]
+    reference = anchors[min(anchors)]
     low, high = float(logit(reference.real_below)), float(logit(reference.fake_from))
     return float(sigmoid(low + top * (high - low)))
 
@@ -63,6 +64,11 @@ def most_alarmed(scores: Mapping[str, float], anchors: Mapping[str, ScoreBands] 
 def anchors_of(detectors: Sequence) -> dict[str, ScoreBands]:
     """Each frame detector's own bands, by name: what `combine` anchors their scores to."""
     return {d.name: d.bands for d in detectors}
+
+
+def min_faces_of(detectors: Sequence) -> dict[str, int]:
+    """Each frame detector's smallest judged face in pixels, by name (0: every face it is given)."""
+    return {d.name: int(getattr(d, "min_face_px", 0)) for d in detectors}
 
 
 def partners_key(names: Sequence[str]) -> str:

@@ -85,3 +85,17 @@ def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,
     if rng.random() < 0.8:
         out = jpeg(out, int(rng.integers(55, 99)))
     return np.ascontiguousarray(out), scale
+
+
+def shrink_face(image: np.ndarray, box, sides: tuple[float, float], rng: np.random.Generator
+                ) -> tuple[np.ndarray, float]:
+    """The image resized (any filter) so the face box's shorter side is a random size in `sides` px,
+    as a thumbnail or a distant face shows it; unchanged when the face is that small already.
+    Returns the image and its scale against the input."""
+    factor = float(rng.uniform(*sides)) / max(min(float(box[2]), float(box[3])), 1.0)
+    if factor >= 1.0:
+        return image, 1.0
+    h, w = image.shape[:2]
+    size = (max(8, int(round(w * factor))), max(8, int(round(h * factor))))
+    out = cv2.resize(image, size, interpolation=RESIZE_FILTERS[int(rng.integers(len(RESIZE_FILTERS)))])
+    return out, size[0] / w

@@ -11,16 +11,24 @@ import numpy as np
 
 from models.detectors.residual import PATCH, PATCHES, mean_logit_probability, npr_residual, pad_to, region_patches
 from models.faces.region import face_region
-from models.synth.degrade import photo_damage
+from models.synth.degrade import photo_damage, shrink_face
 from models.training.face_pools import FaceSample, TrainingFaces, load_training_faces, per_source, source_weights
 from models.training.step_loop import resume_or_build, run_steps
 
 
-def random_patch(sample: FaceSample, rng: np.random.Generator, size: int = PATCH) -> np.ndarray:
-    """One training patch: the context damaged at random, its face region's residual, a random
-    even-aligned size x size window (zero-padded when the face is smaller), flipped half the time."""
-    damaged, scale = photo_damage(sample.context, rng)
-    box = tuple(v * scale for v in sample.box)
+SMALL_SIDES = (56.0, 112.0)  # face sizes (px) of the shrunk copies: thumbnails and distant faces
+
+
+def random_patch(sample: FaceSample, rng: np.random.Generator, size: int = PATCH, small_odds: float = 0.0,
+                 small_sides: tuple[float, float] = SMALL_SIDES) -> np.ndarray:
+    """One training patch: the context damaged at random (with probability `small_odds` first shrunk
+    so the face is `small_sides` px), its face region's residual, a random even-aligned size x size
+    window (zero-padded when the face is smaller), flipped half the time."""
+    context, shrink = sample.context, 1.0
+    if small_odds and rng.random() < small_odds:
+        context, shrink = shrink_face(context, sample.box, small_sides, rng)
+    damaged, scale = photo_damage(context, rng)
+    box = tuple(v * shrink * scale for v in sample.box)
     residual = pad_to(npr_residual(face_region(damaged, box)), size)
     height, width = residual.shape[:2]
     top = int(rng.integers(0, height - size + 1)) // 2 * 2
@@ -32,10 +40,10 @@ def random_patch(sample: FaceSample, rng: np.random.Generator, size: int = PATCH
 class BalancedBatches:
     """Batches of half real, half fake patches; sources within a class weighted by `power`."""
 
-    def __init__(self, reals: list[FaceSample], fakes: list[FaceSample], power: float = 0.5):
+    def __init__(self, reals: list[FaceSample], fakes: list[FaceSample], power: float = 0.5, small_odds: float = 0.0):
         if not reals or not fakes:
             raise ValueError("training needs real and fake faces")
-        self.reals, self.fakes = reals, fakes
+        self.reals, self.fakes, self.small_odds = reals, fakes, small_odds
         self.p_real, self.p_fake = source_weights(reals, power), source_weights(fakes, power)
 
     def batch(self, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -43,9 +51,17 @@ class BalancedBatches:
         half = size // 2
         picks = [self.reals[i] for i in rng.choice(len(self.reals), half, p=self.p_real)]
         picks += [self.fakes[i] for i in rng.choice(len(self.fakes), size - half, p=self.p_fake)]
-        x = np.stack([random_patch(s, rng) for s in picks]).astype(np.float32)
+        x = np.stack([random_patch(s, rng, small_odds=self.small_odds) for s in picks]).astype(np.float32)
         y = np.array([s.label for s in picks], dtype=np.float32)
         return x, y
+
+
+def warm_started(model, config: dict, log):
+    """The new model, loaded from `init_weights` when the config names one (a fine-tune)."""
+    if config.get("init_weights"):
+        model.load_weights(config["init_weights"])
+        log(f"starting from {config['init_weights']}")
+    return model
 
 
 def face_probabilities(model, regions: list[np.ndarray], batch: int = 256) -> np.ndarray:
@@ -71,9 +87,10 @@ def train(config: dict, log) -> dict:
     from models.detectors.residual import build_residual_cnn
 
     data = load_training_faces(config, log)
-    batches = BalancedBatches(data.fit_reals, data.fit_fakes, float(config["source_power"]))
-    model, step, resumed = resume_or_build(config, lambda: build_residual_cnn(tuple(config["widths"])),
-                                           "binary_crossentropy", log)
+    batches = BalancedBatches(data.fit_reals, data.fit_fakes, float(config["source_power"]),
+                              float(config.get("small_odds", 0.0)))
+    model, step, resumed = resume_or_build(config, lambda: warm_started(build_residual_cnn(tuple(config["widths"])),
+                                                                        config, log), "binary_crossentropy", log)
     model = run_steps(model, step, resumed, config, lambda rng: batches.batch(int(config["batch"]), rng),
                       lambda m: evaluate_choice(m, data), log)
     return finish(model, config, data, log)

@@ -145,6 +145,36 @@ def test_face_below_min_face_px_is_reported_not_scored(tmp_path, config, detecto
     assert face["too_small"] is True and face["score"] is None
 
 
+def test_a_face_smaller_than_a_detector_judges_is_left_to_the_others_then_reported_too_small(tmp_path):
+    import shutil
+
+    from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest
+    from models.evaluation.band_choice import write_min_face
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    manifest = read_manifest()
+    pair = ["blend_cnn", "generated_residual"]
+    for name in pair:
+        for file in (manifest[name]["file"], f"{name}.config.json"):
+            shutil.copy(WEIGHTS_DIR / file, weights / file)
+    shutil.copy(WEIGHTS_DIR / "manifest.json", weights / "manifest.json")
+    config = {**DEFAULTS, "DETECTORS": pair, "WEIGHTS_DIR": str(weights)}
+    path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())  # a face of about 100 px
+    alone = analyze_media(local_media(path), {**config, "DETECTORS": ["blend_cnn"]})
+    write_min_face("generated_residual", 150, {}, weights)
+    result = analyze_media(local_media(path), config)
+    assert result["detectors"]["generated_residual"] is None
+    assert result["detectors"]["blend_cnn"] == pytest.approx(alone["score"], abs=1e-4)
+    assert result["score"] == pytest.approx(alone["score"], abs=1e-4)  # blend_cnn's scale is the set's
+    smaller = shutil.copytree(weights, tmp_path / "smaller")  # a new folder: loaded detectors are cached by folder
+    write_min_face("blend_cnn", 150, {}, smaller)
+    result = analyze_media(local_media(path), {**config, "WEIGHTS_DIR": str(smaller)})
+    assert result["verdict"] == "no_face"
+    [face] = result["faces"]
+    assert face["too_small"] is True and face["score"] is None
+
+
 def test_config_thresholds_override_model_bands(tmp_path, config, detectors):
     media = local_media(write_rgb(tmp_path / "a.jpg", data.astronaut()))
     config.update(THRESHOLD_REAL=0.0, THRESHOLD_FAKE=0.0)  # every score is >= 0: always likely_fake

@@ -97,3 +97,16 @@ def test_web_face_order_is_fixed_by_the_seed_so_slices_stay_disjoint(tmp_path):
     assert order == web_face_files(tmp_path, 2026) and sorted(order) == sorted(folder.iterdir())
     assert order != web_face_files(tmp_path, 7)
     assert not set(order[:5]) & set(order[5:])  # evaluation takes the first slice, band choice the rest
+
+
+def test_a_written_smallest_face_reaches_the_served_detector_with_a_new_version(tmp_path):
+    from models.evaluation.band_choice import write_min_face
+
+    entry = read_manifest()["generated_residual"]
+    for name in ("manifest.json", entry["file"], "generated_residual.config.json"):
+        shutil.copy(WEIGHTS_DIR / name, tmp_path / name)
+    version = write_min_face("generated_residual", 112, {"ceiling": 0.06}, tmp_path)
+    detector = registry.create("generated_residual", weights_dir=tmp_path)
+    assert detector.min_face_px == 112 and detector.version == version
+    assert read_manifest(tmp_path)["generated_residual"]["min_face_chosen_on"] == {"ceiling": 0.06}
+    assert write_min_face("generated_residual", 96, {}, tmp_path) != version  # verdicts change with it

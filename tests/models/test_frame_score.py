@@ -102,3 +102,16 @@ def test_bands_chosen_for_a_pair_do_not_judge_a_larger_set():
     hybrid = Member("hybrid_vit", "h1", ScoreBands(0.25, 0.7))
     assert frame_bands([blends, generated, hybrid]) == ScoreBands(real_below=0.3, fake_from=0.8)
     assert partners_key(["hybrid_vit", "frame_cnn_generated"]) == "frame_cnn_generated+hybrid_vit"
+
+
+def test_a_face_judged_by_only_some_of_a_set_reads_on_the_sets_scale():
+    from models.serving.frame_score import min_faces_of
+
+    anchors = {"blend": ScoreBands(0.5, 0.75), "generated": ScoreBands(0.1, 0.45)}
+    # only `generated` judged this face: at its own fake_from it reads as the set's reference (blend) fake_from
+    assert combine({"generated": 0.45}, anchors) == pytest.approx(0.75)
+    assert combine({"generated": 0.1}, anchors) == pytest.approx(0.5)
+    assert combine({"blend": 0.62}, anchors) == pytest.approx(0.62)  # the reference keeps its probability
+    blends, generated = pair()
+    generated.min_face_px = 112
+    assert min_faces_of([blends, generated]) == {"frame_cnn": 0, "frame_cnn_generated": 112}

@@ -73,6 +73,51 @@ def test_blend_pairs_damage_the_real_and_its_fake_alike(monkeypatch, head_sample
     assert len(seen) == 6 and reals == 3  # every real and every fake went through the damage once
 
 
+def test_residual_batches_shrink_real_and_fake_faces_alike_to_small_faces(monkeypatch, head_sample):
+    image, face = head_sample
+    real, fake = sample(image, face, 0), sample(image, face, 1)
+    shrunk_sides = {0: [], 1: []}
+    original = residual_trainer.shrink_face
+
+    def spy(context, box, sides, rng):
+        out, scale = original(context, box, sides, rng)
+        label = 0 if context is real.context else 1
+        shrunk_sides[label].append(min(box[2], box[3]) * scale)
+        return out, scale
+
+    monkeypatch.setattr(residual_trainer, "shrink_face", spy)
+    residual_trainer.BalancedBatches([real], [fake], small_odds=1.0).batch(8, np.random.default_rng(4))
+    assert len(shrunk_sides[0]) == len(shrunk_sides[1]) == 4
+    low, high = residual_trainer.SMALL_SIDES
+    assert all(low - 1 <= side <= high + 1 for sides in shrunk_sides.values() for side in sides)
+    residual_trainer.BalancedBatches([real], [fake]).batch(8, np.random.default_rng(4))  # odds 0: never shrunk
+    assert len(shrunk_sides[0]) == 4
+
+
+def test_a_shrunk_face_has_the_drawn_size_and_a_small_face_is_left_alone():
+    from models.synth.degrade import shrink_face
+
+    image = np.zeros((400, 300, 3), np.uint8)
+    out, scale = shrink_face(image, (50, 50, 200, 220), (60, 80), np.random.default_rng(1))
+    assert 60 <= 200 * scale <= 80.5 and out.shape[1] == round(300 * scale)
+    same, one = shrink_face(image, (0, 0, 50, 50), (60, 80), np.random.default_rng(1))
+    assert same is image and one == 1.0
+
+
+def test_the_small_face_fine_tune_starts_from_the_shipped_generated_face_detector():
+    from models.detectors.residual import build_residual_cnn
+
+    config = load_config("generated_residual_small")
+    assert config["init_weights"].endswith("models/weights/generated_residual.weights.h5") and config["small_odds"] > 0
+    lines = []
+    model = residual_trainer.warm_started(build_residual_cnn(tuple(config["widths"])), config, log_to(lines))
+    shipped = build_residual_cnn(tuple(config["widths"]))
+    shipped.load_weights(config["init_weights"])
+    x = np.random.default_rng(0).normal(0, 0.3, (3, 64, 64, 3)).astype(np.float32)
+    assert np.allclose(model.predict_on_batch(x), shipped.predict_on_batch(x), atol=1e-5)
+    assert lines == [f"starting from {config['init_weights']}"]
+
+
 def test_blend_pairs_give_the_configured_colour_grades_and_blow_ups_to_both_sides(monkeypatch, head_sample):
     image, face = head_sample
     a, b = sample(image, face, 0), sample(image[:, ::-1].copy(), face, 0)

@@ -25,12 +25,13 @@ def test_shipped_files_match_their_sha256(name):
     assert e["parameters"] == 653_937
 
 
-@pytest.mark.parametrize("name", FRAME_CNNS)
+@pytest.mark.parametrize("name", [*FRAME_CNNS, "blend_cnn", "generated_residual"])
 def test_a_frame_detectors_version_is_made_from_its_shipped_files(name):
     # its config file counts: frame_cnn.config.json keeps its absolute paths until its weights change
     e = entry(name)
     config_text = (WEIGHTS_DIR / f"{name}.config.json").read_text()
-    assert frame_version(e["sha256"], config_text, e["bands"], e.get("bands_with")) == e["version"]
+    made = frame_version(e["sha256"], config_text, e["bands"], e.get("bands_with"), e.get("min_face_px", 0))
+    assert made == e["version"]
 
 
 def test_the_generated_specialist_continued_the_shipped_frame_cnn():
