@@ -90,11 +90,11 @@ def ceiling(as_is: float, max_fpr: float, tolerance: float) -> float:
 def image_score(faces: FaceScores, min_faces: Mapping[str, int], anchors: Mapping) -> float | None:
     """An image's score as served: its highest face score, each face combined from the detectors
     that judge its size (None when none judges any face)."""
-    from models.serving.frame_score import combine
+    from models.serving.frame_score import combine, judged_by_size
 
     scores = []
     for size, by_detector in faces:
-        judged = {n: v for n, v in by_detector.items() if size >= min_faces.get(n, 0)}
+        judged = judged_by_size(by_detector, size, min_faces)
         if judged:
             scores.append(combine(judged, anchors))
     return max(scores) if scores else None

@@ -14,6 +14,7 @@ import numpy as np
 from models.faces.align import CROP_SIZE, align_face
 from models.faces.region import face_region
 from models.serving.aggregate import FaceObservation, distinct_faces, is_too_small
+from models.serving.frame_score import judged_by_size
 
 Progress = Callable[[int, int], None]
 
@@ -34,8 +35,9 @@ def find_faces(images: list[np.ndarray], face_detector, min_face_px: int,
     appended to it too, in crop order, for detectors that read unresampled pixels.
 
     Boxes are reported in source pixels (`scales[i]` source pixels per pixel of image i); the size
-    check and `size` (the box's shorter side) use the analysed pixels, the resolution the detector sees. The images list is emptied as it
-    is read, so each decoded frame can be freed once its faces are cropped.
+    check and `size` (the box's shorter side) use the analysed pixels, the resolution the detector
+    sees. The images list is emptied as it is read, so each decoded frame can be freed once its faces
+    are cropped.
     """
     found, crops, total = [], [], len(images)
     for position in range(total):
@@ -82,13 +84,6 @@ def score_crops(detectors: Sequence, crops: np.ndarray, regions: Sequence[np.nda
     return scores
 
 
-def judged_scores(face: dict, scores: Mapping[str, np.ndarray], min_faces: Mapping[str, int]) -> dict[str, float]:
-    """One face's scores from the detectors that judge a face of its size (none when it was not cropped)."""
-    if face["crop"] is None:
-        return {}
-    return {n: float(s[face["crop"]]) for n, s in scores.items() if face.get("size", math.inf) >= min_faces.get(n, 0)}
-
-
 def observations(found: list[dict], scores: Mapping[str, np.ndarray], anchors: Mapping | None = None,
                  min_faces: Mapping[str, int] | None = None) -> list[FaceObservation]:
     """Join faces with their crops' scores (and the detectors' own bands their score is anchored to).
@@ -98,7 +93,8 @@ def observations(found: list[dict], scores: Mapping[str, np.ndarray], anchors: M
     """
     out = []
     for f in found:
-        judged = judged_scores(f, scores, min_faces or {})
+        judged = {} if f["crop"] is None else judged_by_size(
+            {n: s[f["crop"]] for n, s in scores.items()}, f.get("size", math.inf), min_faces or {})
         out.append(FaceObservation(frame=f["frame"], box=f["box"], scores=judged, anchors=anchors,
                                    too_small=f["too_small"] or (f["crop"] is not None and not judged)))
     return out

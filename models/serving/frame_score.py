@@ -71,6 +71,11 @@ def min_faces_of(detectors: Sequence) -> dict[str, int]:
     return {d.name: int(getattr(d, "min_face_px", 0)) for d in detectors}
 
 
+def judged_by_size(scores: Mapping[str, float], size: float, min_faces: Mapping[str, int]) -> dict[str, float]:
+    """The scores of the detectors that judge a face of `size` px (`min_faces_of`; unnamed: every size)."""
+    return {name: float(value) for name, value in scores.items() if size >= min_faces.get(name, 0)}
+
+
 def partners_key(names: Sequence[str]) -> str:
     """The `bands_with` key of a set of partner detectors: their names, sorted, joined with '+'."""
     return "+".join(sorted(names))

@@ -17,6 +17,7 @@ from models.synth.degrade import photo_damage
 from models.synth.oval import self_blend_oval, swap_oval
 from models.training.face_pools import FaceSample, TrainingFaces, load_training_faces, per_source, source_weights
 from models.training.step_loop import resume_or_build, run_steps
+from models.training.step_loop import warm_started as load_init_weights
 
 
 def aligned(image: np.ndarray, sample: FaceSample, scale: float, size: int,
@@ -84,10 +85,7 @@ def damage_odds(config: dict) -> dict:
 
 def warm_started(model, config: dict, log):
     """The new model, its served layers loaded from `init_weights` when the config names one (a fine-tune)."""
-    if config.get("init_weights"):
-        served_view(model).load_weights(config["init_weights"])
-        log(f"starting from {config['init_weights']}")
-    return model
+    return load_init_weights(model, config, log, served_view)
 
 
 def fixed_pairs(samples: list[FaceSample], count: int, seed: int, size: int, swap_share: float,

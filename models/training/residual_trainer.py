@@ -13,7 +13,7 @@ from models.detectors.residual import PATCH, PATCHES, mean_logit_probability, np
 from models.faces.region import face_region
 from models.synth.degrade import photo_damage, shrink_face
 from models.training.face_pools import FaceSample, TrainingFaces, load_training_faces, per_source, source_weights
-from models.training.step_loop import resume_or_build, run_steps
+from models.training.step_loop import resume_or_build, run_steps, warm_started
 
 
 SMALL_SIDES = (56.0, 112.0)  # face sizes (px) of the shrunk copies: thumbnails and distant faces
@@ -54,14 +54,6 @@ class BalancedBatches:
         x = np.stack([random_patch(s, rng, small_odds=self.small_odds) for s in picks]).astype(np.float32)
         y = np.array([s.label for s in picks], dtype=np.float32)
         return x, y
-
-
-def warm_started(model, config: dict, log):
-    """The new model, loaded from `init_weights` when the config names one (a fine-tune)."""
-    if config.get("init_weights"):
-        model.load_weights(config["init_weights"])
-        log(f"starting from {config['init_weights']}")
-    return model
 
 
 def face_probabilities(model, regions: list[np.ndarray], batch: int = 256) -> np.ndarray:

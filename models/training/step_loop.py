@@ -23,6 +23,15 @@ def learning_rate_at(step: int, config: dict) -> float:
     return final + 0.5 * (base - final) * (1 + np.cos(np.pi * progress))
 
 
+def warm_started(model, config: dict, log, view: Callable | None = None):
+    """The new model, loaded from `init_weights` when the config names one (a fine-tune); `view(model)`
+    picks the part those weights are for (default: the whole model)."""
+    if config.get("init_weights"):
+        (view(model) if view else model).load_weights(config["init_weights"])
+        log(f"starting from {config['init_weights']}")
+    return model
+
+
 def resume_or_build(config: dict, build: Callable[[], object], losses, log):
     """(model, step, resumed): the run's last checkpoint, or a new model compiled with Adam and `losses`."""
     import tensorflow as tf

@@ -14,6 +14,7 @@ from models.training.checkpoints import load_checkpoint, save_checkpoint
 from models.training.data import pair_dataset, tight_validation, validation_arrays
 from models.training.export import export_detector, predict_batched
 from models.training.pseudo_fakes import Mix
+from models.training.step_loop import warm_started
 from models.training.train_config import portable
 
 
@@ -95,9 +96,7 @@ class Trainer:
         tf.keras.utils.set_random_seed(self.config["seed"])
         names()  # import the registered detectors
         model = DETECTORS[self.config["detector"]].build()
-        if self.config.get("init_weights"):  # a warm start from shipped weights
-            model.load_weights(self.config["init_weights"])
-            self.log(f"starting from {self.config['init_weights']}")
+        model = warm_started(model, self.config, self.log)  # a warm start from shipped weights
         model.compile(optimizer=tf.keras.optimizers.Adam(self.config["learning_rate"]),
                       loss="binary_crossentropy")
         return model, 0
