@@ -9,7 +9,9 @@ cheap statistics of that region and the face's keypoints:
 * ``small``: the face is under ``SMALL_FACE_PX`` pixels on its shorter side;
 * ``blurred``: little fine detail (variance of the Laplacian on the face, at a fixed size);
 * ``compressed``: strong 8x8 block edges (heavy JPEG / video compression);
-* ``turned``: the face is turned away (the nose far off the middle of the eyes).
+* ``turned``: the face is turned away (the nose far off the middle of the eyes);
+* ``brief``: in a video, the person was scored in too few frames to call it likely fake alone
+  (`models.serving.aggregate.is_brief`; their score is held below the fake band).
 
 For videos (and browser-captured frames) it also keeps a thumbnail of each analysed frame.
 `annotate` then adds these to the aggregated result: ``faces[i].thumbnail`` (a data: URI) and
@@ -23,7 +25,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-WEAK_CASES = ("grayscale", "small", "blurred", "compressed", "turned")
+WEAK_CASES = ("grayscale", "small", "blurred", "compressed", "turned", "brief")
 SMALL_FACE_PX = 80
 GRAY_CHROMA = 4.0  # mean |channel - mean of channels| below this (0..255) reads as black-and-white
 BLUR_VARIANCE = 60.0  # variance of the Laplacian of the face at BLUR_SIDE px below this reads as blurred
@@ -189,7 +191,7 @@ def annotate(result: dict, found: Sequence[dict], recorder: Recorder, bands=None
     for face in result.get("faces", []):
         extra = by_box.get(tuple(round(float(v), 1) for v in face.get("box", ())))
         face["thumbnail"] = extra["thumbnail"] if extra else None
-        face["weak"] = list(extra["weak"]) if extra else []
+        face["weak"] = (list(extra["weak"]) if extra else []) + (["brief"] if face.get("brief") else [])
     for position, frame in enumerate(result.get("frames") or []):
         frame["thumbnail"] = recorder.frames[position] if position < len(recorder.frames) else None
     if bands is not None:

@@ -3,8 +3,9 @@
     .venv/bin/python scripts/choose_set_bands.py --detectors blend_cnn,generated_residual [--write]
 
 Scores every val-role real image (AAF val, UTKFace val, the web-faces evaluation slice) and frames
-of the real clips training held back, the way the companion scores them together (the highest
-calibrated probability, models/serving/frame_score.py). `fake_from` flags at most --max-fpr of the
+of the real clips training held back, and (unless --no-tight-cut) every val photo again cut tight
+around its face as its own source, the way the companion scores them together (the most
+alarmed detector, models/serving/frame_score.py). `fake_from` flags at most --max-fpr of the
 real faces of every source; `real_below` leaves at most --max-unsure of them at or above it. Holdout
 sources are never read. `--write` stores the bands (a set's in its first member's `bands_with`).
 """
@@ -22,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from models.detectors import registry  # noqa: E402
 from models.evaluation.band_choice import bands_on_sources, write_bands, write_partner_bands  # noqa: E402
-from models.evaluation.band_sources import val_items  # noqa: E402
+from models.evaluation.band_sources import tight_cut_items, val_items  # noqa: E402
 from models.evaluation.holdout_suite import System, score_image  # noqa: E402
 from models.faces.detect import FaceDetector  # noqa: E402
 from models.serving.frame_score import frame_bands  # noqa: E402
@@ -38,6 +39,7 @@ def main() -> int:
     parser.add_argument("--max-unsure", type=float, default=0.20)
     parser.add_argument("--min-face-px", type=int, default=64, help="as the companion (MIN_FACE_PX)")
     parser.add_argument("--weights-dir", type=Path, help="read and write this weights folder (default: models/weights)")
+    parser.add_argument("--no-tight-cut", action="store_true", help="leave out the tight-cut copies of the val photos")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     detectors = [registry.create(n, weights_dir=args.weights_dir) for n in args.detectors.split(",")]
@@ -45,7 +47,10 @@ def main() -> int:
     face_detector = FaceDetector()
     by_source: dict[str, list[float]] = {}
     no_face = 0
-    for item in val_items(args.data_root):
+    items = val_items(args.data_root)
+    if not args.no_tight_cut:
+        items += tight_cut_items(items, face_detector)
+    for item in items:
         image = item.load()
         score = None if image is None else score_image(item, image, face_detector, [system], args.min_face_px).results["set"][0]
         if score is None:

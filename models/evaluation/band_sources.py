@@ -1,11 +1,16 @@
 """The real faces a set's score bands are chosen on: the `val` role of every source, and frames of
-the real train clips that training held back (high-resolution real faces the photo sources lack).
-Never holdout rows."""
+the real train clips that training held back (high-resolution real faces the photo sources lack);
+with `tight_cut_items`, the val photos again cut tight around their face, as thumbnails, profile
+pictures and cropped stills come. Never holdout rows."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
+
+import numpy as np
 
 from models.evaluation.holdout_suite import SuiteItem
+from models.synth.degrade import tight_window
 from models.training.face_index import read_rgb
 from models.training.sources import all_rows, in_fold, select
 
@@ -26,3 +31,28 @@ def val_items(data_root: Path, frames_per_clip: int = 8, band_clip_fraction: flo
             items.append(SuiteItem(f"{clip.path}#{frame.index}", f"{clip.source} frames", 0,
                                    lambda image=frame.image: image))
     return items
+
+
+TIGHT_SUFFIX = " tight-cut"
+
+
+def tight_cut(image: np.ndarray | None, face_detector, rng: np.random.Generator) -> np.ndarray | None:
+    """The image cut tight around its largest face (`models.synth.degrade.tight_window`); None without a face."""
+    faces = [] if image is None else face_detector.detect(image)
+    if not faces:
+        return None
+    face = max(faces, key=lambda f: f.box[2] * f.box[3])
+    left, top, right, bottom = tight_window(face.box, image.shape[:2], rng)
+    return np.ascontiguousarray(image[top:bottom, left:right])
+
+
+def tight_cut_items(items: Sequence[SuiteItem], face_detector, seed: int = 0) -> list[SuiteItem]:
+    """Each photo item again, cut tight around its face, as its own source ("<source> tight-cut");
+    the cut is drawn from `seed` and the item's position, so every run cuts alike."""
+    out = []
+    for n, item in enumerate(i for i in items if "#" not in i.name):
+        rng_seed = (seed, n)
+        out.append(SuiteItem(f"{item.name}{TIGHT_SUFFIX}", f"{item.source}{TIGHT_SUFFIX}", item.label,
+                             lambda item=item, rng_seed=rng_seed: tight_cut(
+                                 item.load(), face_detector, np.random.default_rng(rng_seed))))
+    return out

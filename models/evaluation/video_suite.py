@@ -95,13 +95,14 @@ def reencoded(item: VideoItem, folder: Path, crf: int = 23) -> VideoItem:
 
 
 def score_video(item: VideoItem, face_detector, system: VideoSystem, options) -> dict:
-    """One video's fused score, verdict and people (frame evidence, temporal, mouth) for one system."""
+    """One video's fused score, verdict and people (frame evidence, temporal, mouth, brief) for one system."""
     from models.evaluation.evaluate import read_file_faces
 
     read = read_file_faces(item.path, "video", face_detector, system.frame_detectors, system.clip_detector, options)
     result = aggregate(read.refs, read.observations, system.bands, [d.name for d in system.frame_detectors],
                        timeline=False, temporal=read.temporal)
-    people = [{key: face.get(key) for key in ("score", "frame_score", "temporal", "mouth")} for face in result["faces"]]
+    people = [{key: face.get(key) for key in ("score", "frame_score", "temporal", "mouth", "brief")}
+              for face in result["faces"]]
     return {"score": result["score"], "verdict": result["verdict"], "people": people}
 
 

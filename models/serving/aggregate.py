@@ -13,6 +13,9 @@ How scores are combined:
   (a video is fake if anyone in it is); an image is a media of one frame;
 - within a frame, a face box mostly inside (or around) a better-detected one is dropped as a second
   detection of the same face;
+- in a video, a person scored in fewer than BRIEF_FRAMES analysed frames (a face turned to the camera
+  once, a passer-by) is `brief`: their score is held below the bands' `fake_from`, so one or two
+  frames can make a video inconclusive but never likely fake on their own;
 - faces whose box is smaller than `min_face_px` on its shorter side are reported with
   `too_small: true` and never scored; with no scored face the verdict is `no_face`;
 - with temporal evidence (a video read as runs of consecutive frames and a clip detector,
@@ -43,6 +46,8 @@ FACE_SPEED = 1.0
 MAX_REACH = 4.0
 # Two faces in one frame whose boxes share this much of the smaller box are one face found twice.
 DUPLICATE_OVERLAP = 0.6
+# In a video, a person scored in fewer analysed frames than this cannot call it likely fake alone.
+BRIEF_FRAMES = 3
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,7 @@ def aggregate(frames: Sequence[FrameRef], observations: Sequence[FaceObservation
     """
     groups = temporal.people if temporal else group_faces(observations, [f.timestamp for f in frames])
     people = [[observations[i] for i in group] for group in groups]
-    faces = [_face_entry(person_id, members, frames, temporal) for person_id, members in enumerate(people)]
+    faces = [_face_entry(person_id, members, frames, temporal, bands) for person_id, members in enumerate(people)]
     score = _max_or_none(f["score"] for f in faces)
     result = {"verdict": NO_FACE if score is None else bands.verdict(score), "score": score, "faces": faces}
     if timeline:
@@ -263,17 +268,37 @@ def aggregate(frames: Sequence[FrameRef], observations: Sequence[FaceObservation
     return result
 
 
-def _face_entry(person_id: int, members: Sequence[FaceObservation], frames: Sequence[FrameRef], temporal) -> dict:
-    """One person of the result: box, score (fused with clip evidence when there is some), frames."""
+def is_brief(scored_frames: int, analysed_frames: int) -> bool:
+    """Whether a person scored in `scored_frames` of a media's `analysed_frames` was seen too briefly
+    to call it likely fake alone (never in a one-frame media, never a person not scored at all)."""
+    return 0 < scored_frames < min(BRIEF_FRAMES, analysed_frames)
+
+
+def held_below(score: float, bands: ScoreBands) -> float:
+    """The score, at most the highest 4-decimal value under the bands' fake_from (inconclusive at most)."""
+    ceiling = math.floor(float(bands.fake_from) * 10_000) / 10_000
+    if ceiling >= bands.fake_from:
+        ceiling = round(ceiling - 0.0001, 4)
+    return min(float(score), max(ceiling, 0.0))
+
+
+def _face_entry(person_id: int, members: Sequence[FaceObservation], frames: Sequence[FrameRef], temporal,
+                bands: ScoreBands) -> dict:
+    """One person of the result: box, score (fused with clip evidence when there is some; held below
+    fake_from when brief), frames."""
     values = _frame_values(members, None)
     frame_score = robust_mean(values) if values else None
     score = temporal.fused(person_id, values) if temporal and values else frame_score
+    brief = is_brief(len(values), len(frames))
+    if brief:
+        score = held_below(score, bands)
     entry = {
         "id": person_id,
         "box": [round(float(v), 1) for v in _representative(members).box],
         "score": _round(score),
         "frames": sorted({frames[m.frame].index for m in members}),
         "too_small": score is None,
+        "brief": brief,
     }
     if temporal:
         entry["frame_score"] = _round(frame_score)

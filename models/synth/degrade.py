@@ -1,4 +1,4 @@
-"""The damage media suffers on the web: JPEG at varied quality, downscaling, blur, noise."""
+"""The damage media suffers on the web: JPEG at any quality, downscaling, blur, noise, colour grades, tight cuts."""
 from __future__ import annotations
 
 import cv2
@@ -85,6 +85,18 @@ def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,
     if rng.random() < 0.8:
         out = jpeg(out, int(rng.integers(55, 99)))
     return np.ascontiguousarray(out), scale
+
+
+def tight_window(box, shape: tuple[int, int], rng: np.random.Generator) -> tuple[int, int, int, int]:
+    """A crop window around a face box as thumbnails, profile pictures and film-still crops cut it:
+    1.0-1.5 x the box on each side, shifted up to a tenth of it; (left, top, right, bottom) inside
+    an image of `shape` (rows, columns)."""
+    x, y, w, h = (float(v) for v in box)
+    grow, shift = rng.uniform(1.0, 1.5, size=2), rng.uniform(-0.1, 0.1, size=2)
+    cx, cy = x + w / 2 + shift[0] * w, y + h / 2 + shift[1] * h
+    left, right = int(round(max(0.0, cx - grow[0] * w / 2))), int(round(min(shape[1], cx + grow[0] * w / 2)))
+    top, bottom = int(round(max(0.0, cy - grow[1] * h / 2))), int(round(min(shape[0], cy + grow[1] * h / 2)))
+    return left, top, min(shape[1], max(right, left + 8)), min(shape[0], max(bottom, top + 8))
 
 
 def shrink_face(image: np.ndarray, box, sides: tuple[float, float], rng: np.random.Generator

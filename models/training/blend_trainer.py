@@ -13,7 +13,7 @@ import numpy as np
 
 from models.detectors.blend_cnn import build_blend_cnn, mask_side, served_view
 from models.faces.align import CROP_SIZE, align_face, resize_crops, to_model_input
-from models.synth.degrade import photo_damage
+from models.synth.degrade import photo_damage, tight_window
 from models.synth.oval import self_blend_oval, swap_oval
 from models.training.face_pools import FaceSample, TrainingFaces, load_training_faces, per_source, source_weights
 from models.training.step_loop import resume_or_build, run_steps
@@ -21,10 +21,12 @@ from models.training.step_loop import warm_started as load_init_weights
 
 
 def aligned(image: np.ndarray, sample: FaceSample, scale: float, size: int,
-            mask: np.ndarray | None = None, mask_size: int = 16) -> tuple[np.ndarray, np.ndarray | None]:
+            mask: np.ndarray | None = None, mask_size: int = 16,
+            offset: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray | None]:
     """The face's aligned crop as serving makes it (CROP_SIZE, then shrunk to `size`), and the blend
-    mask carried through the same alignment, at mask_size x mask_size."""
-    crop, matrix = align_face(image, sample.keypoints * scale, CROP_SIZE)
+    mask carried through the same alignment, at mask_size x mask_size; `offset` is where the image
+    starts in the sample's context (a tight crop's corner), `scale` its size against that."""
+    crop, matrix = align_face(image, (sample.keypoints - np.asarray(offset, np.float64)) * scale, CROP_SIZE)
     crop = resize_crops(crop[None], size)[0]
     if mask is None:
         return crop, None
@@ -32,19 +34,34 @@ def aligned(image: np.ndarray, sample: FaceSample, scale: float, size: int,
     return crop, cv2.resize(warped, (mask_size, mask_size), interpolation=cv2.INTER_AREA)
 
 
+def framed(image: np.ndarray, mask: np.ndarray | None, sample: FaceSample, rng: np.random.Generator,
+           odds: float) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int]]:
+    """With probability `odds`, the image (and mask) cut tight around the face (`tight_window`), so
+    alignment meets the cut border a thumbnail has; returns them and the cut's corner."""
+    if not odds or rng.random() >= odds:
+        return image, mask, (0, 0)
+    left, top, right, bottom = tight_window(sample.box, image.shape[:2], rng)
+    cut = np.ascontiguousarray(image[top:bottom, left:right])
+    return cut, None if mask is None else mask[top:bottom, left:right], (left, top)
+
+
 def make_pair(sample: FaceSample, donor: FaceSample, rng: np.random.Generator, size: int, swap_share: float,
               mask_size: int = 16, damage: dict | None = None):
     """(real crop, fake crop, fake's mask): the fake a self-blend, or a swap from `donor`; each side
-    gets its own draw of the same random damage (`damage`: photo_damage's tone / upscaled odds)."""
+    gets its own draw of the same random damage (`damage`: `damage_odds`)."""
+    damage = dict(damage or {})
+    tight = damage.pop("tight", 0.0)
     if rng.random() < swap_share:
         fake, mask = swap_oval(sample.context, sample.outline, donor.context, donor.outline, rng)
     else:
         fake, mask = self_blend_oval(sample.context, sample.outline, rng)
-    real_damaged, real_scale = photo_damage(sample.context, rng, **(damage or {}))
-    fake_damaged, fake_scale = photo_damage(fake, rng, **(damage or {}))
+    real, _, real_offset = framed(sample.context, None, sample, rng, tight)
+    fake, mask, fake_offset = framed(fake, mask, sample, rng, tight)
+    real_damaged, real_scale = photo_damage(real, rng, **damage)
+    fake_damaged, fake_scale = photo_damage(fake, rng, **damage)
     fake_mask = cv2.resize(mask, (fake_damaged.shape[1], fake_damaged.shape[0]), interpolation=cv2.INTER_LINEAR)
-    real_crop, _ = aligned(real_damaged, sample, real_scale, size)
-    fake_crop, small_mask = aligned(fake_damaged, sample, fake_scale, size, fake_mask, mask_size)
+    real_crop, _ = aligned(real_damaged, sample, real_scale, size, offset=real_offset)
+    fake_crop, small_mask = aligned(fake_damaged, sample, fake_scale, size, fake_mask, mask_size, fake_offset)
     if rng.random() < 0.5:
         real_crop = real_crop[:, ::-1]
     if rng.random() < 0.5:
@@ -79,8 +96,10 @@ class PairBatches:
 
 
 def damage_odds(config: dict) -> dict:
-    """photo_damage's extra odds from the config: a colour grade (`tone_odds`), an enlarged small copy (`upscale_odds`)."""
-    return {"tone": float(config.get("tone_odds", 0.0)), "upscaled": float(config.get("upscale_odds", 0.0))}
+    """The extra damage odds from the config: photo_damage's colour grade (`tone_odds`) and enlarged
+    small copy (`upscale_odds`), and a tight cut around the face before them (`tight_odds`)."""
+    return {"tone": float(config.get("tone_odds", 0.0)), "upscaled": float(config.get("upscale_odds", 0.0)),
+            "tight": float(config.get("tight_odds", 0.0))}
 
 
 def warm_started(model, config: dict, log):

@@ -104,3 +104,31 @@ def test_video_frames_have_thumbnails(tmp_path):
     assert len(result["frames"]) == 4
     for frame in result["frames"]:
         assert frame["thumbnail"].startswith("data:image/jpeg;base64,")
+
+
+def _video_with_face_in(path, frames_with_face, n=16, size=(480, 320)):
+    """An mp4v video of n frames on grey; the astronaut's head in the listed frames only."""
+    head = cv2.resize(astronaut_head(), (160, 160), interpolation=cv2.INTER_AREA)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 8.0, size)
+    for i in range(n):
+        frame = np.full((size[1], size[0], 3), 128, np.uint8)
+        if i in frames_with_face:
+            frame[80:240, 160:320] = head
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def test_a_face_seen_in_one_frame_of_a_video_cannot_call_it_likely_fake(tmp_path):
+    # Bands so low that any scored face is "likely fake": only the brief rule keeps it inconclusive.
+    config = {**DEFAULTS, "DETECTORS": ["frame_cnn"], "FRAMES_PER_VIDEO": 16,
+              "THRESHOLD_REAL": 0.0, "THRESHOLD_FAKE": 0.001}
+    detectors = load_detectors(config)
+    once = analyze_media(local_media(_video_with_face_in(tmp_path / "once.mp4", {7})), config, detectors=detectors)
+    assert [face["brief"] for face in once["faces"]] == [True]
+    assert "brief" in once["faces"][0]["weak"] and once["verdict"] == "inconclusive"
+    assert once["score"] < 0.001
+    always = analyze_media(local_media(_video_with_face_in(tmp_path / "all.mp4", set(range(16)))), config,
+                           detectors=detectors)
+    assert [face["brief"] for face in always["faces"]] == [False]
+    assert "brief" not in always["faces"][0]["weak"] and always["verdict"] == "likely_fake"

@@ -206,3 +206,38 @@ def test_sparse_frames_of_a_long_video_allow_more_movement():
     # and never beyond MAX_REACH face sizes, however long the gap
     far = [face(0, 0, 100, 0.5), face(1, 500, 100, 0.5)]
     assert len(group_faces(far, [0.0, 60.0])) == 2
+
+
+def test_a_person_seen_in_one_frame_of_a_video_makes_it_inconclusive_not_fake():
+    # The main person is real across 10 frames; a turned face is found once, far away, at 0.95.
+    obs = [face(f, 100, 100, score=0.1) for f in range(10)] + [face(4, 600, 400, score=0.95)]
+    result = aggregate(frames(10), obs, BANDS, ["frame_cnn"], timeline=True)
+    brief = [f for f in result["faces"] if f["brief"]]
+    assert len(brief) == 1 and brief[0]["frames"] == [40]
+    assert BANDS.real_below <= brief[0]["score"] < BANDS.fake_from
+    assert result["verdict"] == "inconclusive"
+    assert result["frames"][4]["score"] == pytest.approx(0.95)  # the frame itself still shows its score
+    assert not [f for f in result["faces"] if not f["brief"] and f["score"] > 0.2]
+
+
+def test_brief_rule_leaves_images_long_tracks_and_low_scores_alone():
+    image = aggregate([FrameRef(0, 0.0)], [face(0, 100, 100, score=0.95)], BANDS, ["frame_cnn"], timeline=False)
+    assert image["verdict"] == "likely_fake" and image["faces"][0]["brief"] is False
+    three = [face(f, 100, 100, score=0.95) for f in range(3)]
+    video = aggregate(frames(10), three, BANDS, ["frame_cnn"], timeline=False)
+    assert video["verdict"] == "likely_fake" and video["faces"][0]["brief"] is False
+    two_frames = aggregate(frames(2), [face(0, 100, 100, score=0.95)], BANDS, ["frame_cnn"], timeline=False)
+    assert two_frames["faces"][0]["brief"] is True and two_frames["verdict"] == "inconclusive"
+    low = aggregate(frames(10), [face(3, 100, 100, score=0.05)], BANDS, ["frame_cnn"], timeline=False)
+    assert low["faces"][0]["score"] == pytest.approx(0.05) and low["verdict"] == "likely_real"
+
+
+def test_held_below_stays_under_fake_from_after_rounding():
+    from models.serving.aggregate import held_below
+
+    for fake_from in (0.7, 0.7645, 0.8414000000000001, 0.33811852335929876, 0.99995):
+        bands = ScoreBands(real_below=0.1, fake_from=fake_from)
+        capped = held_below(1.0, bands)
+        assert round(capped, 4) < fake_from and fake_from - capped <= 0.0002
+        assert bands.verdict(round(capped, 4)) == "inconclusive"
+    assert held_below(0.5, ScoreBands(real_below=0.1, fake_from=0.7)) == 0.5

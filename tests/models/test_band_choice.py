@@ -110,3 +110,24 @@ def test_a_written_smallest_face_reaches_the_served_detector_with_a_new_version(
     assert detector.min_face_px == 112 and detector.version == version
     assert read_manifest(tmp_path)["generated_residual"]["min_face_chosen_on"] == {"ceiling": 0.06}
     assert write_min_face("generated_residual", 96, {}, tmp_path) != version  # verdicts change with it
+
+
+def test_tight_cut_items_cut_each_photo_around_its_face_alike_every_run(face_assets_dir):
+    from models.evaluation.band_sources import tight_cut_items
+    from models.evaluation.holdout_suite import SuiteItem
+    from models.faces.detect import FaceDetector
+    from tests.helpers.media import astronaut_head
+
+    detector = FaceDetector(face_assets_dir)
+    image = astronaut_head()
+    face = max(detector.detect(image), key=lambda f: f.box[2] * f.box[3])
+    items = [SuiteItem("a.jpg", "utkface", 0, lambda: image), SuiteItem("clip.mp4#3", "real-videos frames", 0, lambda: image),
+             SuiteItem("blank.jpg", "utkface", 0, lambda: np.zeros((200, 200, 3), np.uint8))]
+    cut = tight_cut_items(items, detector, seed=5)
+    assert [i.source for i in cut] == ["utkface tight-cut", "utkface tight-cut"]  # clip frames are not photos
+    first, again = cut[0].load(), tight_cut_items(items, detector, seed=5)[0].load()
+    assert np.array_equal(first, again)
+    assert first.shape[0] < image.shape[0] and first.shape[1] < image.shape[1]
+    assert first.shape[1] <= 1.5 * face.box[2] + 1 and first.shape[1] >= 0.8 * face.box[2]
+    assert detector.detect(first)  # the face is still there
+    assert cut[1].load() is None  # no face: nothing to cut, counted as no face by the caller

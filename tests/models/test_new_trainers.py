@@ -124,13 +124,52 @@ def test_blend_pairs_give_the_configured_colour_grades_and_blow_ups_to_both_side
     odds = []
     seen = spy_damage(monkeypatch, blend_trainer, odds)
     damage = blend_trainer.damage_odds({"tone_odds": 0.4, "upscale_odds": 0.2})
-    assert damage == {"tone": 0.4, "upscaled": 0.2}
-    assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0}  # older configs: as trained then
+    assert damage == {"tone": 0.4, "upscaled": 0.2, "tight": 0.0}
+    assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0, "tight": 0.0}  # older configs: as trained then
     blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5, damage=damage).batch(
         4, np.random.default_rng(2))
     reals = [o for s, o in zip(seen, odds) if any(s is c.context for c in (a, b))]
     fakes = [o for s, o in zip(seen, odds) if not any(s is c.context for c in (a, b))]
-    assert len(reals) == len(fakes) == 2 and all(o == damage for o in reals + fakes)
+    assert len(reals) == len(fakes) == 2 and all(o == {"tone": 0.4, "upscaled": 0.2} for o in reals + fakes)
+
+
+def test_blend_pairs_cut_both_sides_tight_and_keep_the_face_aligned(monkeypatch, head_sample):
+    image, face = head_sample
+    a = sample(image, face, 0)
+    shapes = []
+
+    def no_damage(img, rng, **extra):
+        shapes.append(img.shape[:2])
+        return img, 1.0
+
+    monkeypatch.setattr(blend_trainer, "photo_damage", no_damage)
+    damage = blend_trainer.damage_odds({"tight_odds": 1.0})
+    assert damage["tight"] == 1.0
+    uncut, _ = blend_trainer.aligned(a.context, a, 1.0, 128)
+    for seed in range(4):
+        real, fake, mask = blend_trainer.make_pair(a, a, np.random.default_rng(seed), 128, 0.0, damage=damage)
+        assert mask.max() > 0.3  # the blend survives the cut
+        middle = slice(40, 88)
+        flipped = real[:, ::-1] if not np.allclose(real[middle, middle], uncut[middle, middle], atol=2) else real
+        assert np.abs(flipped[middle, middle].astype(int) - uncut[middle, middle]).mean() < 2.0
+        assert not np.array_equal(flipped, uncut)  # the cut border shows at the crop's edge
+    assert len(shapes) == 8 and all(h < a.context.shape[0] and w < a.context.shape[1] for h, w in shapes)
+
+
+def test_a_tight_window_holds_the_face_and_stays_inside_the_image():
+    from models.synth.degrade import tight_window
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        box = (float(rng.uniform(0, 300)), float(rng.uniform(0, 300)), float(rng.uniform(20, 200)),
+               float(rng.uniform(20, 200)))
+        left, top, right, bottom = tight_window(box, (500, 500), rng)
+        assert 0 <= left < right <= 500 and 0 <= top < bottom <= 500
+        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+        assert left <= cx <= right and top <= cy <= bottom
+        assert right - left <= 1.5 * box[2] + 1 and bottom - top <= 1.5 * box[3] + 1
+        inside = min(box[0] + box[2], 500) - max(box[0], 0)
+        assert right - left >= min(0.8 * box[2], inside) - 1  # at least the face, less the shift
 
 
 def tiny(root, tmp_path, name, **extra):

@@ -14,6 +14,7 @@
   const FINAL_ERRORS = new Set(["errorNotMedia", "errorUndecodable", "errorTooLarge", "errorUnsupported", "errorNotMediaLink", "errorNoMediaHere"]);
   const WEAK_KEYS = Object.freeze({
     grayscale: "weakGrayscale", small: "weakSmall", blurred: "weakBlurred", compressed: "weakCompressed", turned: "weakTurned",
+    brief: "weakBrief",
   });
   let provenanceIds = 0;
 

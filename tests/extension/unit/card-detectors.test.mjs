@@ -135,3 +135,13 @@ test("the clip detector's level is drawn from the score under its own name", () 
   assert.deepEqual(levelOf(old), [64 * (1 - 0.25)]);
   assert.deepEqual(levelOf({ ...RESULT, detectors: { blend_cnn: 0.8 } }), []);
 });
+
+test("a face seen in too few frames of a video says so next to its row", () => {
+  const briefFace = { id: 2, box: [500, 10, 80, 80], score: 0.78, frames: [3], frame_score: 0.95, temporal: null, brief: true,
+    weak: ["turned", "brief"] };
+  const root = render({ ...RESULT, verdict: "inconclusive", faces: [RESULT.faces[1], briefFace] });
+  const faces = byClass(root, "face");
+  const weak = faces.map((f) => byClass(f, "weak").map((n) => n.textContent).join());
+  assert.deepEqual(weak, ["", "Known weak case for the detector: face turned away; seen in too few frames to call the video fake on its own. Treat this score with extra care."]);
+  assert.match(faces[1].getAttribute("aria-label"), /seen in too few frames/);
+});
