@@ -95,8 +95,9 @@ def _schemas(max_frames: int) -> dict:
             "mouth": _nullable({**number01, "description": "With a clip detector that has a mouth head: how "
                                                            "unlike a real speaker's the mouth moves (lip sync)."}),
             "thumbnail": _nullable({"type": "string", "description": "The face as a small data:image/jpeg URI."}),
-            "brief": {"type": "boolean", "description": "In a video, scored in too few frames (under 3) to call it "
-                                                        "likely fake alone: the score is held below fake_from."},
+            "brief": {"type": "boolean", "description": "In a video, scored in too few frames (under 3, and under "
+                                                        "half) to call it likely fake alone: the score is held "
+                                                        "below fake_from."},
             "weak": {"type": "array", "items": {"enum": ["grayscale", "small", "blurred", "compressed", "turned",
                                                          "brief"]},
                      "description": "Known weak cases of the detectors this face is (companion.evidence)."}}},

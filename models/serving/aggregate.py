@@ -13,8 +13,8 @@ How scores are combined:
   (a video is fake if anyone in it is); an image is a media of one frame;
 - within a frame, a face box mostly inside (or around) a better-detected one is dropped as a second
   detection of the same face;
-- in a video, a person scored in fewer than BRIEF_FRAMES analysed frames (a face turned to the camera
-  once, a passer-by) is `brief`: their score is held below the bands' `fake_from`, so one or two
+- in a video, a person scored in fewer than BRIEF_FRAMES analysed frames, and in fewer than half
+  of them (a face turned to the camera once, a passer-by), is `brief`: their score is held below the bands' `fake_from`, so one or two
   frames can make a video inconclusive but never likely fake on their own;
 - faces whose box is smaller than `min_face_px` on its shorter side are reported with
   `too_small: true` and never scored; with no scored face the verdict is `no_face`;
@@ -270,15 +270,14 @@ def aggregate(frames: Sequence[FrameRef], observations: Sequence[FaceObservation
 
 def is_brief(scored_frames: int, analysed_frames: int) -> bool:
     """Whether a person scored in `scored_frames` of a media's `analysed_frames` was seen too briefly
-    to call it likely fake alone (never in a one-frame media, never a person not scored at all)."""
-    return 0 < scored_frames < min(BRIEF_FRAMES, analysed_frames)
+    to call it likely fake alone: fewer than BRIEF_FRAMES, and fewer than half of the frames (so
+    never in a photo, and never a person not scored at all)."""
+    return 0 < scored_frames < min(BRIEF_FRAMES, math.ceil(analysed_frames / 2))
 
 
 def held_below(score: float, bands: ScoreBands) -> float:
-    """The score, at most the highest 4-decimal value under the bands' fake_from (inconclusive at most)."""
-    ceiling = math.floor(float(bands.fake_from) * 10_000) / 10_000
-    if ceiling >= bands.fake_from:
-        ceiling = round(ceiling - 0.0001, 4)
+    """The score, at most one 4-decimal step under fake_from as the result rounds it (inconclusive at most)."""
+    ceiling = round(math.floor(float(bands.fake_from) * 10_000) / 10_000 - 0.0001, 4)
     return min(float(score), max(ceiling, 0.0))
 
 

@@ -69,7 +69,7 @@ def check_result_shape(result: dict) -> None:
     assert set(result["media"]) == {"sha256", "kind", "width", "height", "duration", "frames_analyzed"}
     assert set(result["model"]) == {"name", "version"}
     for face in result["faces"]:
-        assert set(face) == {"id", "box", "score", "frames", "too_small", "thumbnail", "weak"}
+        assert set(face) == {"id", "box", "score", "frames", "too_small", "brief", "thumbnail", "weak"}
         assert len(face["box"]) == 4
 
 
