@@ -14,8 +14,9 @@ How scores are combined:
 - within a frame, a face box mostly inside (or around) a better-detected one is dropped as a second
   detection of the same face;
 - in a video, a person scored in fewer than BRIEF_FRAMES analysed frames, and in fewer than half
-  of them (a face turned to the camera once, a passer-by), is `brief`: their score is held below the bands' `fake_from`, so one or two
-  frames can make a video inconclusive but never likely fake on their own;
+  of them (a face turned to the camera once, a passer-by), is `brief`: their score is held below
+  the bands' `fake_from`, so one or two frames can make a video inconclusive but never likely fake
+  on their own;
 - faces whose box is smaller than `min_face_px` on its shorter side are reported with
   `too_small: true` and never scored; with no scored face the verdict is `no_face`;
 - with temporal evidence (a video read as runs of consecutive frames and a clip detector,
