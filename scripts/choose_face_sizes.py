@@ -27,10 +27,9 @@ from models.evaluation.band_choice import write_min_face  # noqa: E402
 from models.evaluation.band_sources import val_items  # noqa: E402
 from models.evaluation.face_size_choice import (SIZES, ceiling, choose_min_faces, draw_plan, shrunk,  # noqa: E402
                                                 tallies)
-from models.faces.detect import FaceDetector  # noqa: E402
+from models.faces.detect import FaceDetector, largest_face  # noqa: E402
 from models.serving.analysis import find_faces, score_crops  # noqa: E402
 from models.serving.frame_score import anchors_of, frame_bands  # noqa: E402
-from models.training.face_index import largest_face  # noqa: E402
 
 AS_IS = 0  # the measurements' key for the images as they are
 

@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from models.evaluation.holdout_suite import SuiteItem
+from models.faces.detect import largest_face
 from models.synth.degrade import tight_window
 from models.training.face_index import read_rgb
 from models.training.sources import all_rows, in_fold, select
@@ -38,10 +39,9 @@ TIGHT_SUFFIX = " tight-cut"
 
 def tight_cut(image: np.ndarray | None, face_detector, rng: np.random.Generator) -> np.ndarray | None:
     """The image cut tight around its largest face (`models.synth.degrade.tight_window`); None without a face."""
-    faces = [] if image is None else face_detector.detect(image)
-    if not faces:
+    face = None if image is None else largest_face(face_detector.detect(image))
+    if face is None:
         return None
-    face = max(faces, key=lambda f: f.box[2] * f.box[3])
     left, top, right, bottom = tight_window(face.box, image.shape[:2], rng)
     return np.ascontiguousarray(image[top:bottom, left:right])
 

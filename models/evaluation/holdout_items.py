@@ -8,7 +8,8 @@ import numpy as np
 
 from models.evaluation.holdout_suite import SuiteItem
 from models.synth.oval import Outline, self_blend_oval, swap_oval
-from models.training.face_index import largest_face, read_rgb
+from models.faces.detect import largest_face
+from models.training.face_index import read_rgb
 from models.training.sources import manifest_rows
 
 SELF_BLENDS = "pasted self-blends"

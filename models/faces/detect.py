@@ -74,6 +74,16 @@ class Face:
     landmarks: np.ndarray | None = None
 
 
+def box_area(box) -> float:
+    """The area of an (x, y, w, h) box."""
+    return float(box[2]) * float(box[3])
+
+
+def largest_face(faces: list) -> object | None:
+    """The face (anything with an (x, y, w, h) `box`) with the largest box, or None."""
+    return max(faces, key=lambda f: box_area(f.box)) if faces else None
+
+
 def as_rgb_uint8(image: np.ndarray) -> np.ndarray:
     """A contiguous (H, W, 3) uint8 RGB array from RGB, RGBA or grayscale uint8 input."""
     array = np.asarray(image)

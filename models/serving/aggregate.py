@@ -33,6 +33,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from models.detectors.detector import ScoreBands
+from models.faces.detect import largest_face
 from models.serving.frame_score import combine, most_alarmed
 
 NO_FACE = "no_face"
@@ -234,7 +235,7 @@ def _representative(members: Sequence[FaceObservation]) -> FaceObservation:
     scored = [m for m in members if m.score is not None]
     if scored:
         return max(scored, key=lambda m: m.score)
-    return max(members, key=lambda m: m.box[2] * m.box[3])
+    return largest_face(members)
 
 
 def _max_or_none(values) -> float | None:

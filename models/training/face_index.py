@@ -13,11 +13,13 @@ from typing import Callable, Iterable
 import cv2
 import numpy as np
 
+from models.faces.detect import largest_face
 from models.synth.oval import Outline
 from models.training.sources import MediaRow
 
-# The cache's file name under the runs' cache folder; a new name when its fields change.
-INDEX_FILE = "faces-v2.jsonl"
+# The cache's file name under the runs' cache folder; a new name when its fields or the face it keeps
+# change (v3: the largest face by its (x, y, w, h) box's area; v2 measured the box wrongly).
+INDEX_FILE = "faces-v3.jsonl"
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,6 @@ def read_rgb(data_root: Path, path: str) -> np.ndarray | None:
     """An image file of the data root as RGB uint8 (grey files become three equal channels)."""
     bgr = cv2.imread(str(Path(data_root) / path), cv2.IMREAD_COLOR)
     return None if bgr is None else np.ascontiguousarray(bgr[..., ::-1])
-
-
-def largest_face(faces: list) -> object | None:
-    """The face with the largest box, or None."""
-    if not faces:
-        return None
-    return max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
 
 
 def build_face_index(rows: Iterable[MediaRow], data_root: Path, cache: Path, detector=None,

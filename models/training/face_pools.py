@@ -9,7 +9,8 @@ import numpy as np
 
 from models.faces.region import face_region, region_bounds
 from models.synth.oval import Outline
-from models.training.face_index import INDEX_FILE, build_face_index, largest_face, read_rgb
+from models.faces.detect import largest_face
+from models.training.face_index import INDEX_FILE, build_face_index, read_rgb
 from models.training.sources import MediaRow, all_rows, in_fold, select, split_train
 
 CONTEXT_SCALE = 1.8  # the stored context around a face, as a multiple of its box side (default)

@@ -35,6 +35,7 @@ import numpy as np
 
 from models.faces.align import (CROP_SIZE, alignment_matrix, keypoints_from_intraface49, mean_landmarks,
                                 transform_points)
+from models.faces.detect import largest_face
 from models.synth.temporal import (ClipDegrade, flicker_sequence, render, sample_flicker, sample_params,
                                    smooth_sequence, swap_source)
 from models.serving.temporal_signals import N_SIGNALS, frame_signals
@@ -144,7 +145,7 @@ def smooth_track(keypoints: np.ndarray, sigma: float = 1.5) -> np.ndarray:
 def followed_face(faces: Sequence, centre: np.ndarray | None):
     """The face a track follows: the largest at its start, then the one nearest the last keypoints' centre."""
     if centre is None:
-        return max(faces, key=lambda f: f.box[2] * f.box[3])
+        return largest_face(faces)
     return min(faces, key=lambda f: np.linalg.norm(np.asarray(f.keypoints).mean(0) - centre))
 
 

@@ -69,8 +69,7 @@ def test_the_ceiling_is_the_share_as_they_are_at_least_the_budget_plus_tolerance
 
 
 def test_a_shrunk_photo_shows_the_face_at_about_the_asked_size(face_assets_dir):
-    from models.faces.detect import FaceDetector
-    from models.training.face_index import largest_face
+    from models.faces.detect import FaceDetector, largest_face
 
     detector = FaceDetector(face_assets_dir)
     photo = np.zeros((600, 600, 3), np.uint8)

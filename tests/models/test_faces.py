@@ -16,7 +16,7 @@ from models.faces.align import CROP_SIZE, TEMPLATE, align_face, transform_points
 from models.faces.assets import (FaceModelCorrupt, FaceModelMissing, fetch_assets, load_manifest,
                                  sha256_file, verify_assets)
 from models.faces.blazeface import SHORT_RANGE, ssd_anchor_centres, weighted_nms
-from models.faces.detect import Face, FaceDetector
+from models.faces.detect import Face, FaceDetector, largest_face
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -123,6 +123,20 @@ def test_small_face_in_a_large_frame(detector, astronaut_face, face_scale):
     expected = astronaut_face.keypoints * face_scale + offset
     iod = inter_ocular(astronaut_face) * face_scale
     assert keypoint_errors(faces[0].keypoints, expected, iod).max() < 0.15
+
+
+def test_largest_face_is_the_largest_box_wherever_it_lies(detector):
+    """Boxes are (x, y, w, h): a small face far from the origin must not outrank a large one near it."""
+    frame = np.full((1080, 1920, 3), 90, dtype=np.uint8)
+    frame[:512, :512] = data.astronaut()
+    small = cv2.resize(data.astronaut(), None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
+    frame[800:800 + small.shape[0], 1500:1500 + small.shape[1]] = small
+    faces = detector.detect(frame)
+    assert len(faces) == 2
+    chosen = largest_face(faces)
+    assert chosen.box[0] < 512 and chosen.box[1] < 512, "the full-size astronaut, not the one at (1500, 800)"
+    assert largest_face(list(reversed(faces))) is chosen
+    assert largest_face([]) is None
 
 
 def test_small_faces_need_the_enlarged_pass(face_assets_dir):
