@@ -23,8 +23,8 @@ from typing import Any, Iterator, Mapping, TextIO
 from companion.errors import NotMedia, UnmaskError
 
 SNIFF_BYTES = 4096
-CSV_COLUMNS = ("source", "kind", "verdict", "score", "faces", "too_small_faces", "frames_analyzed",
-               "duration", "sha256", "model_version", "declares_ai", "seconds", "error_code", "error_message")
+CSV_COLUMNS = ("source", "kind", "verdict", "score", "faces", "too_small_faces", "too_blurred_faces",
+               "frames_analyzed", "duration", "sha256", "model_version", "declares_ai", "seconds", "error_code", "error_message")
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,8 @@ def _row(entry: dict) -> dict:
     return {
         "source": entry["source"], "kind": media.get("kind", ""), "verdict": result.get("verdict", "error"),
         "score": "" if result.get("score") is None else f"{result['score']:.4f}",
-        "faces": sum(not f["too_small"] for f in faces), "too_small_faces": sum(f["too_small"] for f in faces),
+        "faces": sum(f.get("score") is not None for f in faces), "too_small_faces": sum(f["too_small"] for f in faces),
+        "too_blurred_faces": sum(bool(f.get("too_blurred")) for f in faces),
         "frames_analyzed": media.get("frames_analyzed", ""), "duration": media.get("duration") or "",
         "sha256": media.get("sha256", ""), "model_version": (result.get("model") or {}).get("version", ""),
         "declares_ai": _declares_ai(result), "seconds": f"{entry['seconds']:.2f}", "error_code": error.get("code", ""),

@@ -25,11 +25,12 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
+from models.faces.quality import gray, sharpness
+
 WEAK_CASES = ("grayscale", "small", "blurred", "compressed", "turned", "brief")
 SMALL_FACE_PX = 80
 GRAY_CHROMA = 4.0  # mean |channel - mean of channels| below this (0..255) reads as black-and-white
-BLUR_VARIANCE = 60.0  # variance of the Laplacian of the face at BLUR_SIDE px below this reads as blurred
-BLUR_SIDE = 128
+BLUR_VARIANCE = 60.0  # models.faces.quality.sharpness of the face below this reads as blurred
 BLOCKINESS = 1.6  # mean step across 8x8 block edges over the step inside blocks above this: heavy compression
 TURNED_RATIO = 0.35  # nose's offset from the eyes' middle, in inter-ocular distances
 FACE_THUMB_PX = 96
@@ -67,32 +68,17 @@ def is_grayscale(region: np.ndarray) -> bool:
     return bool(chroma < GRAY_CHROMA)
 
 
-def _gray(region: np.ndarray) -> np.ndarray:
-    """A region as one grey channel (float32)."""
-    if region.ndim == 3:
-        return cv2.cvtColor(np.ascontiguousarray(region[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    return region.astype(np.float32)
-
-
-def sharpness(region: np.ndarray) -> float:
-    """Variance of the Laplacian of the region resized to BLUR_SIDE px (higher: more fine detail)."""
-    if region.size == 0:
-        return 0.0
-    gray = cv2.resize(_gray(region), (BLUR_SIDE, BLUR_SIDE), interpolation=cv2.INTER_AREA)
-    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
-
-
 def blockiness(region: np.ndarray) -> float:
     """Mean step across 8-pixel block edges over the mean step inside blocks (about 1: no block grid).
 
     Measured on the region in its own pixels (the grid of a JPEG or a video codec is in those), on the
     horizontal and vertical neighbour differences.
     """
-    gray = _gray(region)
-    if gray.shape[0] < 24 or gray.shape[1] < 24:
+    grey = gray(region)
+    if grey.shape[0] < 24 or grey.shape[1] < 24:
         return 1.0
     ratios = []
-    for diffs in (np.abs(np.diff(gray, axis=1)), np.abs(np.diff(gray, axis=0)).T):
+    for diffs in (np.abs(np.diff(grey, axis=1)), np.abs(np.diff(grey, axis=0)).T):
         columns = diffs.mean(axis=0)  # step between column j and j + 1
         positions = np.arange(columns.shape[0])
         # The grid's phase is unknown for a crop: take the phase with the strongest edges.

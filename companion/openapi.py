@@ -88,6 +88,8 @@ def _schemas(max_frames: int) -> dict:
             "frames": {"type": "array", "items": {"type": "integer"}},
             "too_small": {"type": "boolean", "description": "Too small to score: below MIN_FACE_PX, or below "
                           "the smallest face any frame detector judges (its min_face_px)."},
+            "too_blurred": {"type": "boolean", "description": "Big enough, but too blurred to judge: below the "
+                            "least sharpness of every frame detector that judges its size (min_sharpness)."},
             "frame_score": _nullable({**number01, "description": "With a clip detector: the frame detectors' "
                                                                  "evidence alone."}),
             "temporal": _nullable({**number01, "description": "With a clip detector: the temporal detector's "

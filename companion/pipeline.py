@@ -26,9 +26,9 @@ from companion.errors import TooLarge, Undecodable, UnmaskError
 from companion.provenance import media_provenance
 from models.detectors.detector import ScoreBands
 from models.serving.aggregate import FrameRef, aggregate, resolve_bands
-from models.serving.analysis import UnusableScores, find_faces, observations, reads_regions, score_crops
+from models.serving.analysis import UnusableScores, find_faces, judged_observations, reads_regions, score_crops
 from models.serving.clip_analysis import temporal_evidence
-from models.serving.frame_score import anchors_of, frame_bands, min_faces_of
+from models.serving.frame_score import frame_bands
 
 Progress = Callable[[float, str], None]
 
@@ -274,8 +274,7 @@ def analyze_media(media, config: Mapping[str, Any], progress: Progress | None = 
 
     progress(_FACES_END, "detect")
     try:
-        obs = observations(found, score_crops(frame_detectors, crops, regions), anchors_of(frame_detectors),
-                           min_faces_of(frame_detectors))
+        obs = judged_observations(found, score_crops(frame_detectors, crops, regions), frame_detectors)
         temporal = None if decoded.run_of_frame is None else temporal_evidence(
             clip_detector, found, crops, obs, [r.timestamp for r in refs], decoded.run_of_frame,
             int(config.get("CLIP_MIN_FRAMES", 4)), regions)

@@ -105,7 +105,8 @@ def build_report(analysis: dict, original: dict | None = None) -> dict:
     for position, face in enumerate(faces, start=1):
         report_faces.append({
             "position": position, "id": face.get("id"), "box": face.get("box"), "score": face.get("score"),
-            "too_small": bool(face.get("too_small")), "frames": face.get("frames") or [],
+            "too_small": bool(face.get("too_small")), "too_blurred": bool(face.get("too_blurred")),
+            "frames": face.get("frames") or [],
             "frame_score": face.get("frame_score"), "temporal": face.get("temporal"),
             "mouth": _unit(face.get("mouth")),
             "weak": [w for w in face.get("weak") or [] if w in WEAK_CASE_TEXT],
@@ -211,7 +212,8 @@ def _faces_html(report: dict) -> str:
     rows = []
     for face in report["faces"]:
         crop = f'<img class="crop" alt="Face {face["position"]}" src="{_e(face["crop"])}">' if face["crop"] else ""
-        score = "too small to score" if face["too_small"] else _percent(face["score"])
+        score = ("too small to score" if face["too_small"] else "too blurred to judge" if face["too_blurred"]
+                 else _percent(face["score"]))
         weak = "; ".join(WEAK_CASE_TEXT[w] for w in face["weak"])
         flagged = " (flagged)" if face["position"] == report["flagged_face"] and len(report["faces"]) > 1 else ""
         box = ", ".join(str(round(float(v))) for v in face["box"] or [])

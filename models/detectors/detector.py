@@ -32,6 +32,7 @@ class Detector(abc.ABC):
     input_size: int = CROP_SIZE
     input_kind: str = "aligned"  # "aligned": aligned crops; "region": native-scale face regions
     min_face_px: int = 0  # smallest face (shorter box side, analysed pixels) it judges; chosen on val
+    min_sharpness: float = 0.0  # least fine detail (models.faces.quality.sharpness) it judges; chosen on val
 
     @classmethod
     @abc.abstractmethod

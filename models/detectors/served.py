@@ -24,6 +24,7 @@ class ServedDetector(Detector):
         self.bands_with = entry.get("bands_with", {})  # bands chosen for this detector with partners
         self.input_size = int(entry.get("input_size", CROP_SIZE))
         self.min_face_px = int(entry.get("min_face_px", 0))  # scripts/choose_face_sizes.py
+        self.min_sharpness = float(entry.get("min_sharpness", 0.0))  # scripts/choose_sharpness.py
 
     def preprocess(self, crops: np.ndarray) -> np.ndarray:
         """Aligned 224x224 crops shrunk (area interpolation, as in training) to the size the weights were trained at."""

@@ -53,13 +53,18 @@ def write_min_face(name: str, min_face_px: int, chosen_on: dict, weights_dir: Pa
     return _rewrite(name, weights_dir, min_face_px=int(min_face_px), min_face_chosen_on=chosen_on)
 
 
+def write_min_sharpness(name: str, min_sharpness: float, chosen_on: dict, weights_dir: Path | None = None) -> str:
+    """Store the least sharpness a frame detector judges (scripts/choose_sharpness.py) with its new version."""
+    return _rewrite(name, weights_dir, min_sharpness=float(min_sharpness), min_sharpness_chosen_on=chosen_on)
+
+
 def _rewrite(name: str, weights_dir: Path | None, **changes) -> str:
     """Apply `changes` to a frame detector's manifest entry and give it the version they make."""
     folder = Path(weights_dir or WEIGHTS_DIR)
     entry = {**read_manifest(folder)[name], **changes}
     config_text = (folder / f"{name}.config.json").read_text()
     entry["version"] = frame_version(entry["sha256"], config_text, entry["bands"], entry.get("bands_with"),
-                                     entry.get("min_face_px", 0))
+                                     entry.get("min_face_px", 0), entry.get("min_sharpness", 0.0))
     write_entry(name, entry, folder)
     return entry["version"]
 

@@ -17,8 +17,8 @@ import numpy as np
 
 from models.evaluation import metrics
 from models.serving.aggregate import FrameRef, aggregate
-from models.serving.analysis import find_faces, observations, reads_regions, score_crops
-from models.serving.frame_score import anchors_of, min_faces_of
+from models.serving.analysis import find_faces, judged_observations, observations, reads_regions, score_crops
+from models.serving.frame_score import min_faces_of, min_sharpness_of
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"}
@@ -71,7 +71,7 @@ def score_file(path: Path, kind: str, face_detector, detectors, bands, min_face_
     regions = [] if reads_regions(detectors) else None
     found, crops = find_faces(images, face_detector, min_face_px, scales, regions=regions)
     scores = score_crops(detectors, crops, regions)
-    obs = observations(found, scores, anchors_of(detectors), min_faces_of(detectors))
+    obs = judged_observations(found, scores, detectors)
     result = aggregate(refs, obs, bands, [d.name for d in detectors], timeline=True)
     frame_scores = [f["score"] for f in result.get("frames", []) if f.get("score") is not None]
     return result.get("score"), frame_scores
@@ -292,7 +292,7 @@ def read_file_faces(path: Path, kind: str, face_detector, frame_detectors, clip_
     regions = [] if reads_regions(readers) else None
     found, crops = find_faces(images, face_detector, options.min_face_px, regions=regions)
     scores = score_crops(frame_detectors, crops, regions)
-    obs = observations(found, scores, anchors_of(frame_detectors), min_faces_of(frame_detectors))
+    obs = judged_observations(found, scores, frame_detectors)
     evidence = None if runs_of_frame is None else temporal_evidence(
         clip_detector, found, crops, obs, [f.timestamp for f in refs], runs_of_frame, options.clip_min_frames,
         regions)
@@ -307,7 +307,8 @@ def score_file_side_by_side(path: Path, kind: str, face_detector, frame_detector
     names = [d.name for d in frame_detectors]
     out = {"combined": _score_and_frames(aggregate(read.refs, read.observations, bands, names, timeline=True))}
     for name in names:
-        alone = observations(read.found, {name: read.scores[name]}, min_faces=min_faces_of(frame_detectors))
+        alone = observations(read.found, {name: read.scores[name]}, min_faces=min_faces_of(frame_detectors),
+                             min_sharpness=min_sharpness_of(frame_detectors))
         out[name] = _score_and_frames(aggregate(read.refs, alone, bands, [name], timeline=True))
     if read.temporal is not None:
         fused = aggregate(read.refs, read.observations, bands, names, timeline=False, temporal=read.temporal)

@@ -2,7 +2,8 @@
 
 Each row gives the source's count, its AUC against the holdout reals (fakes), and the share of it
 flagged likely fake and the share inconclusive at the shipped bands, each share of the images in
-which a face was scored (images without one are counted apart, as `no_face`), with a bootstrap
+which a face was scored (images without one are counted apart, as `no_face`, and of those the
+ones whose faces were all too blurred to judge, as `too_blurred`), with a bootstrap
 95% interval, for several systems side by side (the default set, the seed frame CNN, ...) and the
 "residual energy alone" baseline. Two controls repeat everything: every image saved again as JPEG
 q90 (a detector of file formats fails it), and every image made black-and-white. Swaps are the
@@ -21,8 +22,7 @@ import numpy as np
 
 from models.evaluation import metrics
 from models.serving.aggregate import FrameRef, aggregate
-from models.serving.analysis import find_faces, observations, score_crops
-from models.serving.frame_score import anchors_of, min_faces_of
+from models.serving.analysis import find_faces, judged_observations, score_crops
 
 VARIANTS = ("as_is", "jpeg90", "grey")
 BOOTSTRAP = 1000
@@ -54,6 +54,7 @@ class ItemScores:
 
     item: SuiteItem
     results: dict[str, tuple[float | None, str]] = field(default_factory=dict)
+    too_blurred: set[str] = field(default_factory=set)  # systems for which every found face was too blurred to judge
     energy: float | None = None
 
 
@@ -88,10 +89,11 @@ def score_image(item: SuiteItem, image: np.ndarray, face_detector, systems: Sequ
     out = ItemScores(item)
     for system in systems:
         names = [d.name for d in system.detectors]
-        obs = observations(found, {n: scores[n] for n in names}, anchors_of(system.detectors),
-                           min_faces_of(system.detectors))
+        obs = judged_observations(found, {n: scores[n] for n in names}, system.detectors)
         result = aggregate([FrameRef(0, 0.0)], obs, system.bands, names, timeline=False)
         out.results[system.name] = (result["score"], result["verdict"])
+        if result["score"] is None and any(f.get("too_blurred") for f in result["faces"]):
+            out.too_blurred.add(system.name)
     if regions:
         out.energy = max(residual_energy(r) for r in regions)
     return out
@@ -154,6 +156,7 @@ def summarise(scored: Sequence[ItemScores], systems: Sequence[str], seed: int) -
             label = rows[0].item.label
             row = {"count": len(rows), "label": "fake" if label else "real",
                    "no_face": int(np.sum(verdicts == "no_face")),
+                   "too_blurred": sum(system in r.too_blurred for r in rows),
                    "flagged": share_with_interval(judged == "likely_fake", rng),
                    "inconclusive": share_with_interval(judged == "inconclusive", rng)}
             if label:
@@ -220,14 +223,15 @@ def format_report(report: dict) -> str:
     for variant, systems in report["variants"].items():
         for system, table in systems.items():
             lines.append(f"\n== {variant} · {system}")
-            lines.append(f"{'source':44} {'n':>5} {'no face':>7}  {'AUC vs holdout reals':26} "
+            lines.append(f"{'source':44} {'n':>5} {'no face':>7} {'blurred':>7}  {'AUC vs holdout reals':26} "
                          f"{'flagged':26} inconclusive")
             for source, row in table.items():
                 auc = _fmt_interval(row.get("auc"), row.get("interval"))
                 flagged = _fmt_interval((row.get("flagged") or {}).get("share"), (row.get("flagged") or {}).get("interval"))
                 inconc = _fmt_interval((row.get("inconclusive") or {}).get("share"),
                                        (row.get("inconclusive") or {}).get("interval"))
-                lines.append(f"{source:44} {row['count']:>5} {row.get('no_face', 0):>7}  {auc:26} {flagged:26} {inconc}")
+                lines.append(f"{source:44} {row['count']:>5} {row.get('no_face', 0):>7} {row.get('too_blurred', 0):>7}  "
+                             f"{auc:26} {flagged:26} {inconc}")
     return "\n".join(lines)
 
 

@@ -95,13 +95,13 @@ def reencoded(item: VideoItem, folder: Path, crf: int = 23) -> VideoItem:
 
 
 def score_video(item: VideoItem, face_detector, system: VideoSystem, options) -> dict:
-    """One video's fused score, verdict and people (frame evidence, temporal, mouth, brief) for one system."""
+    """One video's fused score, verdict and people (frame evidence, temporal, mouth, brief, too blurred) for one system."""
     from models.evaluation.evaluate import read_file_faces
 
     read = read_file_faces(item.path, "video", face_detector, system.frame_detectors, system.clip_detector, options)
     result = aggregate(read.refs, read.observations, system.bands, [d.name for d in system.frame_detectors],
                        timeline=False, temporal=read.temporal)
-    people = [{key: face.get(key) for key in ("score", "frame_score", "temporal", "mouth", "brief")}
+    people = [{key: face.get(key) for key in ("score", "frame_score", "temporal", "mouth", "brief", "too_blurred")}
               for face in result["faces"]]
     return {"score": result["score"], "verdict": result["verdict"], "people": people}
 
@@ -127,7 +127,9 @@ def _short(result: dict) -> str:
     """A system's result for one video in a few characters."""
     if "error" in result:
         return "error"
-    return "no face" if result["score"] is None else f"{result['score']:.3f} ({result['verdict']})"
+    if result["score"] is None:
+        return "too blurred" if any(p.get("too_blurred") for p in result.get("people", [])) else "no face"
+    return f"{result['score']:.3f} ({result['verdict']})"
 
 
 def reference_reals(source: str) -> str:

@@ -18,7 +18,8 @@ How scores are combined:
   the bands' `fake_from`, so one or two frames can make a video inconclusive but never likely fake
   on their own;
 - faces whose box is smaller than `min_face_px` on its shorter side are reported with
-  `too_small: true` and never scored; with no scored face the verdict is `no_face`;
+  `too_small: true` and never scored; faces too blurred for every detector that judges their size
+  (`min_sharpness`) with `too_blurred: true`; with no scored face the verdict is `no_face`;
 - with temporal evidence (a video read as runs of consecutive frames and a clip detector,
   `models.serving.clip_analysis.TemporalEvidence`), a person's score is their frame score fused with their
   clip scores (`models.serving.fusion`), each face also reports its frame and temporal evidence, the
@@ -68,12 +69,13 @@ class FaceObservation:
     box: tuple[float, float, float, float]  # x, y, w, h in image pixels
     scores: Mapping[str, float] = field(default_factory=dict)
     too_small: bool = False
+    too_blurred: bool = False  # big enough, but below the least sharpness of every detector judging its size
     anchors: Mapping[str, ScoreBands] | None = None  # each detector's own bands (frame_score.combine)
 
     @property
     def score(self) -> float | None:
         """The combined score of this face's detectors (the most alarmed), None when it was not scored."""
-        if self.too_small or not self.scores:
+        if self.too_small or self.too_blurred or not self.scores:
             return None
         return combine(self.scores, self.anchors)
 
@@ -291,6 +293,7 @@ def _face_entry(person_id: int, members: Sequence[FaceObservation], frames: Sequ
     frame_score = robust_mean(values) if values else None
     score = temporal.fused(person_id, values) if temporal and values else frame_score
     brief = is_brief(len(values), len(frames))
+    blurred = score is None and any(m.too_blurred for m in members)
     if brief:
         score = held_below(score, bands)
     entry = {
@@ -298,7 +301,8 @@ def _face_entry(person_id: int, members: Sequence[FaceObservation], frames: Sequ
         "box": [round(float(v), 1) for v in _representative(members).box],
         "score": _round(score),
         "frames": sorted({frames[m.frame].index for m in members}),
-        "too_small": score is None,
+        "too_small": score is None and not blurred,
+        "too_blurred": blurred,
         "brief": brief,
     }
     if temporal:

@@ -76,6 +76,17 @@ def judged_by_size(scores: Mapping[str, float], size: float, min_faces: Mapping[
     return {name: float(value) for name, value in scores.items() if size >= min_faces.get(name, 0)}
 
 
+def min_sharpness_of(detectors: Sequence) -> dict[str, float]:
+    """Each frame detector's least judged sharpness (`models.faces.quality.sharpness`), by name (0: any)."""
+    return {d.name: float(getattr(d, "min_sharpness", 0.0)) for d in detectors}
+
+
+def judged_by_sharpness(scores: Mapping[str, float], sharpness: float,
+                        min_sharpness: Mapping[str, float]) -> dict[str, float]:
+    """The scores of the detectors that judge a face this sharp (`min_sharpness_of`; unnamed: any)."""
+    return {name: float(value) for name, value in scores.items() if sharpness >= min_sharpness.get(name, 0.0)}
+
+
 def partners_key(names: Sequence[str]) -> str:
     """The `bands_with` key of a set of partner detectors: their names, sorted, joined with '+'."""
     return "+".join(sorted(names))

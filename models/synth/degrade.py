@@ -55,18 +55,35 @@ def blow_up(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return downscale(image, factor, RESIZE_FILTERS[int(rng.integers(1, len(RESIZE_FILTERS)))])
 
 
+# A face blur's Gaussian sigma, in face sides / FACE_BLUR_UNIT: the same look at every face size
+# (1 is a soft focus, 3 leaves little more than the face's shape).
+FACE_BLUR_UNIT = 128.0
+FACE_BLUR_SIGMA = (0.3, 3.2)
+
+
+def face_blur(image: np.ndarray, face_side: float, rng: np.random.Generator) -> np.ndarray:
+    """The image out of focus, or a small face blown up, by a Gaussian blur scaled to its face's side."""
+    sigma = float(rng.uniform(*FACE_BLUR_SIGMA)) * float(face_side) / FACE_BLUR_UNIT
+    return cv2.GaussianBlur(image, (0, 0), max(sigma, 0.1))
+
+
 def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,
-                 upscaled: float = 0.0) -> tuple[np.ndarray, float]:
+                 upscaled: float = 0.0, blurred: float = 0.0,
+                 face_side: float | None = None) -> tuple[np.ndarray, float]:
     """What a photo meets between camera (or generator) and page, at random, the same for real and
     fake: black-and-white, a resize kept at its new size (any filter), blur, JPEG at any quality;
     with probability `tone` a colour grade first, with probability `upscaled` a shrink and enlarge
-    back (a small copy blown up, as film stills and reposts are).
+    back (a small copy blown up, as film stills and reposts are), with probability `blurred` (given
+    the face's side in pixels) a blur scaled to the face (`face_blur`: soft focus, motion, a still).
+    Extras left at 0 draw nothing, so older configs see the same random stream.
     Returns the damaged image and its scale against the input (to move face boxes along)."""
     out, scale = image, 1.0
     if tone and rng.random() < tone:
         out = tone_shift(out, rng)
     if upscaled and rng.random() < upscaled:
         out = blow_up(out, rng)
+    if blurred and face_side and rng.random() < blurred:
+        out = face_blur(out, face_side, rng)
     if rng.random() < 0.15:
         grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
         out = np.repeat(grey[..., None], 3, axis=2)

@@ -57,8 +57,9 @@ def make_pair(sample: FaceSample, donor: FaceSample, rng: np.random.Generator, s
         fake, mask = self_blend_oval(sample.context, sample.outline, rng)
     real, _, real_offset = framed(sample.context, None, sample, rng, tight)
     fake, mask, fake_offset = framed(fake, mask, sample, rng, tight)
-    real_damaged, real_scale = photo_damage(real, rng, **damage)
-    fake_damaged, fake_scale = photo_damage(fake, rng, **damage)
+    side = min(float(sample.box[2]), float(sample.box[3]))
+    real_damaged, real_scale = photo_damage(real, rng, face_side=side, **damage)
+    fake_damaged, fake_scale = photo_damage(fake, rng, face_side=side, **damage)
     fake_mask = cv2.resize(mask, (fake_damaged.shape[1], fake_damaged.shape[0]), interpolation=cv2.INTER_LINEAR)
     real_crop, _ = aligned(real_damaged, sample, real_scale, size, offset=real_offset)
     fake_crop, small_mask = aligned(fake_damaged, sample, fake_scale, size, fake_mask, mask_size, fake_offset)
@@ -96,10 +97,11 @@ class PairBatches:
 
 
 def damage_odds(config: dict) -> dict:
-    """The extra damage odds from the config: photo_damage's colour grade (`tone_odds`) and enlarged
-    small copy (`upscale_odds`), and a tight cut around the face before them (`tight_odds`)."""
+    """The extra damage odds from the config: photo_damage's colour grade (`tone_odds`), enlarged
+    small copy (`upscale_odds`) and blur scaled to the face (`blur_odds`), and a tight cut around the
+    face before them (`tight_odds`)."""
     return {"tone": float(config.get("tone_odds", 0.0)), "upscaled": float(config.get("upscale_odds", 0.0)),
-            "tight": float(config.get("tight_odds", 0.0))}
+            "blurred": float(config.get("blur_odds", 0.0)), "tight": float(config.get("tight_odds", 0.0))}
 
 
 def warm_started(model, config: dict, log):

@@ -69,7 +69,7 @@ def check_result_shape(result: dict) -> None:
     assert set(result["media"]) == {"sha256", "kind", "width", "height", "duration", "frames_analyzed"}
     assert set(result["model"]) == {"name", "version"}
     for face in result["faces"]:
-        assert set(face) == {"id", "box", "score", "frames", "too_small", "brief", "thumbnail", "weak"}
+        assert set(face) == {"id", "box", "score", "frames", "too_small", "too_blurred", "brief", "thumbnail", "weak"}
         assert len(face["box"]) == 4
 
 
@@ -173,6 +173,51 @@ def test_a_face_smaller_than_a_detector_judges_is_left_to_the_others_then_report
     assert result["verdict"] == "no_face"
     [face] = result["faces"]
     assert face["too_small"] is True and face["score"] is None
+
+
+def test_a_face_too_blurred_for_a_detector_is_left_to_the_others_then_reported_too_blurred(tmp_path):
+    import shutil
+
+    import cv2
+
+    from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest
+    from models.evaluation.band_choice import write_min_sharpness
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    manifest = read_manifest()
+    pair = ["blend_cnn", "generated_residual"]
+    for name in pair:
+        for file in (manifest[name]["file"], f"{name}.config.json"):
+            shutil.copy(WEIGHTS_DIR / file, weights / file)
+    shutil.copy(WEIGHTS_DIR / "manifest.json", weights / "manifest.json")
+    for name in pair:  # every test starts from no sharpness gate, whatever the shipped one
+        write_min_sharpness(name, 0.0, {}, weights)
+    config = {**DEFAULTS, "DETECTORS": pair, "WEIGHTS_DIR": str(weights)}
+    soft = cv2.GaussianBlur(data.astronaut(), (0, 0), 2.0)  # out of focus: the face keeps its shape only
+    path = write_rgb(tmp_path / "soft.png", soft)
+    before = analyze_media(local_media(path), config)
+    assert before["faces"][0]["score"] is not None and before["faces"][0]["too_blurred"] is False
+    from models.faces.detect import FaceDetector
+    from models.serving.analysis import find_faces
+
+    [soft_face], _ = find_faces([soft], FaceDetector(), 64)
+    [sharp_face], _ = find_faces([data.astronaut()], FaceDetector(), 64)
+    assert sharp_face["sharpness"] > 2 * soft_face["sharpness"]
+    floor = (sharp_face["sharpness"] * soft_face["sharpness"]) ** 0.5  # between the two
+    gated = shutil.copytree(weights, tmp_path / "gated")  # a new folder: loaded detectors are cached by folder
+    write_min_sharpness("blend_cnn", floor, {}, gated)
+    result = analyze_media(local_media(path), {**config, "WEIGHTS_DIR": str(gated)})
+    assert result["detectors"]["blend_cnn"] is None and result["detectors"]["generated_residual"] is not None
+    both = shutil.copytree(gated, tmp_path / "both")
+    write_min_sharpness("generated_residual", floor, {}, both)
+    result = analyze_media(local_media(path), {**config, "WEIGHTS_DIR": str(both)})
+    assert result["verdict"] == "no_face" and result["score"] is None
+    [face] = result["faces"]
+    assert face["too_blurred"] is True and face["too_small"] is False and face["score"] is None
+    sharp = analyze_media(local_media(write_rgb(tmp_path / "sharp.png", data.astronaut())),
+                          {**config, "WEIGHTS_DIR": str(both)})
+    assert sharp["faces"][0]["too_blurred"] is False and sharp["detectors"]["blend_cnn"] is not None
 
 
 def test_config_thresholds_override_model_bands(tmp_path, config, detectors):

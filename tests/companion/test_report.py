@@ -205,3 +205,13 @@ def test_a_report_keeps_only_a_number_as_mouth_evidence_and_a_string_as_a_detect
     page = render_html(report)
     assert page.count("mouth movement") == 1 and "mouth movement 100% unlike a real speaker" in page
     assert "raised most by" not in page
+
+
+def test_a_report_says_which_faces_were_too_small_or_too_blurred_to_judge():
+    faces = [{**RESULT["faces"][0], "id": 0, "box": [300.0, 10.0, 90.0, 90.0], "score": None, "too_blurred": True},
+             {**RESULT["faces"][1], "id": 1, "box": [20.0, 10.0, 30.0, 30.0], "score": None, "too_small": True}]
+    result = {**RESULT, "verdict": "no_face", "score": None, "faces": faces}
+    report = build_report({"id": "b", "source": {"type": "file", "filename": "p.jpg"}, "result": result})
+    assert [(f["too_small"], f["too_blurred"]) for f in report["faces"]] == [(True, False), (False, True)]
+    page = render_html(report)
+    assert page.index("too small to score") < page.index("too blurred to judge")  # left to right

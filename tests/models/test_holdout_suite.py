@@ -40,6 +40,16 @@ def test_the_summary_counts_no_face_apart_and_ranks_scored_faces_only():
     assert gen["auc"] == pytest.approx(5 / 6)  # 0.95 beats 3 reals, 0.5 beats 2
     assert gen["flagged"]["share"] == 0.5 and gen["inconclusive"]["share"] == 0.5
     assert table["all generated"]["count"] == 2 and table["all reals"]["count"] == 4
+    assert real["too_blurred"] == 0
+
+
+def test_the_summary_counts_images_too_blurred_to_judge_among_no_face():
+    blurred = scored("real-a", 0, (None, "no_face"))
+    blurred.too_blurred.add("sys")
+    rows = [scored("real-a", 0, (0.1, "likely_real")), scored("real-a", 0, (None, "no_face")), blurred]
+    real = suite.summarise(rows, ["sys"], seed=1)["sys"]["real-a"]
+    assert (real["count"], real["no_face"], real["too_blurred"]) == (3, 2, 1)
+    assert "blurred" in suite.format_report({"variants": {"as_is": {"sys": {"real-a": real}}}})
 
 
 def test_variants_are_the_same_picture_saved_again_or_in_black_and_white():

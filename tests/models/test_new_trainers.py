@@ -118,19 +118,22 @@ def test_the_small_face_fine_tune_starts_from_the_shipped_generated_face_detecto
     assert lines == [f"starting from {config['init_weights']}"]
 
 
-def test_blend_pairs_give_the_configured_colour_grades_and_blow_ups_to_both_sides(monkeypatch, head_sample):
+def test_blend_pairs_give_the_configured_grades_blow_ups_and_blurs_to_both_sides(monkeypatch, head_sample):
     image, face = head_sample
     a, b = sample(image, face, 0), sample(image[:, ::-1].copy(), face, 0)
     odds = []
     seen = spy_damage(monkeypatch, blend_trainer, odds)
-    damage = blend_trainer.damage_odds({"tone_odds": 0.4, "upscale_odds": 0.2})
-    assert damage == {"tone": 0.4, "upscaled": 0.2, "tight": 0.0}
-    assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0, "tight": 0.0}  # older configs: as trained then
+    damage = blend_trainer.damage_odds({"tone_odds": 0.4, "upscale_odds": 0.2, "blur_odds": 0.3})
+    assert damage == {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "tight": 0.0}
+    # older configs: as trained then
+    assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0, "blurred": 0.0, "tight": 0.0}
     blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5, damage=damage).batch(
         4, np.random.default_rng(2))
     reals = [o for s, o in zip(seen, odds) if any(s is c.context for c in (a, b))]
     fakes = [o for s, o in zip(seen, odds) if not any(s is c.context for c in (a, b))]
-    assert len(reals) == len(fakes) == 2 and all(o == {"tone": 0.4, "upscaled": 0.2} for o in reals + fakes)
+    side = min(face.box[2], face.box[3])
+    expected = {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "face_side": side}
+    assert len(reals) == len(fakes) == 2 and all(o == expected for o in reals + fakes)
 
 
 def test_blend_pairs_cut_both_sides_tight_and_keep_the_face_aligned(monkeypatch, head_sample):

@@ -1,8 +1,9 @@
 """Pseudo-fake generators: masks stay on the face, labels are right, everything is seeded."""
+import cv2
 import numpy as np
 
 from models.faces.align import CROP_SIZE, mean_landmarks
-from models.synth.degrade import blow_up, jpeg, photo_damage, random_degrade, tone_shift
+from models.synth.degrade import blow_up, face_blur, jpeg, photo_damage, random_degrade, tone_shift
 from models.synth.masks import extended_face_points, hull_mask, random_blend_mask
 from models.synth.selfblend import self_blend, swap
 from models.synth.tight import face_box, random_tight_rect, reflect_outside
@@ -107,6 +108,33 @@ def test_photo_damage_with_every_extra_on_keeps_a_colour_picture():
     for seed in range(4):
         out, scale = photo_damage(face, np.random.default_rng(seed), tone=1.0, upscaled=1.0)
         assert out.dtype == np.uint8 and out.shape[2] == 3 and 0.4 < scale < 1.7
+
+
+def detail(image: np.ndarray) -> float:
+    """Mean step between horizontal neighbours: fine detail."""
+    return float(np.abs(np.diff(image.astype(np.float32), axis=1)).mean())
+
+
+def test_face_blur_scales_with_the_face_so_every_size_loses_alike():
+    face = astronaut_crop(192)
+    small = cv2.resize(face, (96, 96), interpolation=cv2.INTER_AREA)
+    for seed in range(3):  # the same draw on a face twice the size, seen at the small one's size, looks alike
+        large = cv2.resize(face_blur(face, 192, np.random.default_rng(seed)), (96, 96), interpolation=cv2.INTER_AREA)
+        little = face_blur(small, 96, np.random.default_rng(seed))
+        assert detail(little) < 0.9 * detail(small)
+        assert abs(detail(large) - detail(little)) < 0.15 * detail(small)
+        unscaled = face_blur(face, 96, np.random.default_rng(seed))  # the small face's sigma on the large one
+        assert detail(cv2.resize(unscaled, (96, 96), interpolation=cv2.INTER_AREA)) > detail(large)
+
+
+def test_photo_damage_blurs_only_when_asked_and_keeps_older_draws():
+    face = astronaut_crop(128)
+    for seed in range(6):  # no blur odds: the random stream (and so the picture) is as before
+        assert np.array_equal(photo_damage(face, np.random.default_rng(seed))[0],
+                              photo_damage(face, np.random.default_rng(seed), blurred=0.0, face_side=128)[0])
+    softer = [detail(photo_damage(face, np.random.default_rng(s), blurred=1.0, face_side=128)[0]) for s in range(12)]
+    plain = [detail(photo_damage(face, np.random.default_rng(s))[0]) for s in range(12)]
+    assert np.median(softer) < 0.8 * np.median(plain)
 
 
 def test_tight_cut_keeps_the_face_and_mirrors_the_rest():

@@ -183,7 +183,8 @@
     const thumb = faceThumbnail(doc, media, face.box, t, face.thumbnail);
     if (thumb) item.append(thumb);
     const text = el(doc, "div", "face-text");
-    const scoreText = face.too_small ? t("cardFaceTooSmall") : t("cardFaceScore", [percent(face.score)]);
+    const scoreText = face.too_small ? t("cardFaceTooSmall")
+      : face.too_blurred ? t("cardFaceTooBlurred") : t("cardFaceScore", [percent(face.score)]);
     const name = t("cardFaceNOfM", [String(face.position), String(count)]);
     text.append(el(doc, "strong", null, name), el(doc, "span", null, ` ${scoreText}`));
     if (flagged) text.append(el(doc, "span", "flag", ` ${t("cardFaceFlagged")}`));

@@ -145,3 +145,14 @@ test("a face seen in too few frames of a video says so next to its row", () => {
   assert.deepEqual(weak, ["", "Known weak case for the detector: face turned away; seen in too few frames to call the video fake on its own. Treat this score with extra care."]);
   assert.match(faces[1].getAttribute("aria-label"), /seen in too few frames/);
 });
+
+test("a face too blurred to judge, or too small, says so instead of a score", () => {
+  const blurred = { id: 2, box: [500, 10, 120, 120], score: null, frames: [0], too_small: false, too_blurred: true, weak: ["blurred"] };
+  const small = { id: 3, box: [700, 10, 30, 30], score: null, frames: [0], too_small: true, too_blurred: false, weak: [] };
+  const root = render({ ...RESULT, verdict: "likely_real", faces: [RESULT.faces[1], blurred, small] });
+  const scores = byClass(root, "face").map((f) => f.children.find((c) => c.className === "face-text").children[1].textContent);
+  assert.equal(scores[1], ` ${t("cardFaceTooBlurred")}`);
+  assert.equal(scores[2], ` ${t("cardFaceTooSmall")}`);
+  assert.match(scores[0], /\d+%/);
+  assert.equal(t("cardFaceTooBlurred"), "too blurred to judge");
+});
