@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from models.detectors import registry  # noqa: E402
 from models.evaluation.band_choice import write_min_face  # noqa: E402
-from models.evaluation.band_sources import val_items  # noqa: E402
+from models.evaluation.band_sources import per_source_sample, val_items  # noqa: E402
 from models.evaluation.face_size_choice import (SIZES, ceiling, choose_min_faces, draw_plan, shrunk,  # noqa: E402
                                                 tallies)
 from models.faces.detect import FaceDetector, largest_face  # noqa: E402
@@ -32,18 +32,6 @@ from models.serving.analysis import find_faces, score_crops  # noqa: E402
 from models.serving.frame_score import anchors_of, frame_bands  # noqa: E402
 
 AS_IS = 0  # the measurements' key for the images as they are
-
-
-def sampled(items: list, per_source: int, rng: np.random.Generator) -> list:
-    """Up to `per_source` items of every source, drawn at random."""
-    by_source: dict[str, list] = {}
-    for item in items:
-        by_source.setdefault(item.source, []).append(item)
-    out = []
-    for source in sorted(by_source):
-        members = by_source[source]
-        out += [members[i] for i in rng.permutation(len(members))[:per_source]]
-    return out
 
 
 def face_scores(image: np.ndarray, face_detector, detectors: list, floor: int) -> list:
@@ -99,7 +87,7 @@ def main() -> int:
     detectors = [registry.create(n, weights_dir=args.weights_dir) for n in args.detectors.split(",")]
     names, anchors, bands = [d.name for d in detectors], anchors_of(detectors), frame_bands(detectors)
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    items = sampled(val_items(args.data_root), args.per_source, np.random.default_rng(args.seed))
+    items = per_source_sample(val_items(args.data_root), args.per_source, np.random.default_rng(args.seed))
     measured = measure(items, FaceDetector(), detectors, sizes, args.min_face_px, args.seed)
     everyone = {n: 0 for n in names}
     as_is = tallies(pooled(measured, (AS_IS,)), everyone, anchors, bands)[AS_IS].share or 0.0

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from models.detectors import registry  # noqa: E402
 from models.evaluation.band_choice import write_min_sharpness  # noqa: E402
-from models.evaluation.band_sources import val_items  # noqa: E402
+from models.evaluation.band_sources import per_source_sample, val_items  # noqa: E402
 from models.evaluation.face_size_choice import ceiling  # noqa: E402
 from models.evaluation.holdout_items import pasted_items  # noqa: E402
 from models.evaluation.holdout_suite import SuiteItem  # noqa: E402
@@ -38,14 +38,6 @@ from models.training.face_index import read_rgb  # noqa: E402
 from models.training.sources import all_rows, in_fold, select  # noqa: E402
 
 CHOOSE_FRACTION = 0.15  # as the trainers' configs: train-role files kept out of fitting
-
-
-def sampled(items: list, per_source: int, rng: np.random.Generator) -> list:
-    """Up to `per_source` items of every source, drawn at random."""
-    by_source: dict[str, list] = {}
-    for item in items:
-        by_source.setdefault(item.source, []).append(item)
-    return [m[i] for _, m in sorted(by_source.items()) for i in rng.permutation(len(m))[:per_source]]
 
 
 def generated_items(data_root: Path, limit: int, rng: np.random.Generator) -> list:
@@ -107,7 +99,7 @@ def main() -> int:
     else:
         rng = np.random.default_rng(args.seed)
         face_detector = FaceDetector()
-        reals = sampled(val_items(args.data_root), args.per_source, rng)
+        reals = per_source_sample(val_items(args.data_root), args.per_source, rng)
         fakes = pasted_items(reals, face_detector, args.per_source, args.seed)
         items = reals + fakes + generated_items(args.data_root, args.generated, rng)
         records = measure(items, face_detector, detectors, args.min_face_px)

@@ -34,6 +34,14 @@ def val_items(data_root: Path, frames_per_clip: int = 8, band_clip_fraction: flo
     return items
 
 
+def per_source_sample(items: Sequence[SuiteItem], per_source: int, rng: np.random.Generator) -> list[SuiteItem]:
+    """Up to `per_source` items of every source, drawn at random (sources in name order)."""
+    by_source: dict[str, list[SuiteItem]] = {}
+    for item in items:
+        by_source.setdefault(item.source, []).append(item)
+    return [m[i] for _, m in sorted(by_source.items()) for i in rng.permutation(len(m))[:per_source]]
+
+
 TIGHT_SUFFIX = " tight-cut"
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from models.faces.detect import largest_face
 from models.faces.region import face_region, region_bounds
 from models.synth.oval import Outline
-from models.faces.detect import largest_face
 from models.training.face_index import INDEX_FILE, build_face_index, read_rgb
 from models.training.sources import MediaRow, all_rows, in_fold, select, split_train
 

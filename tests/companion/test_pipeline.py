@@ -145,20 +145,29 @@ def test_face_below_min_face_px_is_reported_not_scored(tmp_path, config, detecto
     assert face["too_small"] is True and face["score"] is None
 
 
-def test_a_face_smaller_than_a_detector_judges_is_left_to_the_others_then_reported_too_small(tmp_path):
+def shipped_pair_copy(folder):
+    """The default frame detectors' shipped files copied into `folder` (its manifest may then be rewritten)."""
     import shutil
 
     from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest
-    from models.evaluation.band_choice import write_min_face
 
-    weights = tmp_path / "weights"
-    weights.mkdir()
+    folder.mkdir()
     manifest = read_manifest()
     pair = ["blend_cnn", "generated_residual"]
     for name in pair:
         for file in (manifest[name]["file"], f"{name}.config.json"):
-            shutil.copy(WEIGHTS_DIR / file, weights / file)
-    shutil.copy(WEIGHTS_DIR / "manifest.json", weights / "manifest.json")
+            shutil.copy(WEIGHTS_DIR / file, folder / file)
+    shutil.copy(WEIGHTS_DIR / "manifest.json", folder / "manifest.json")
+    return pair
+
+
+def test_a_face_smaller_than_a_detector_judges_is_left_to_the_others_then_reported_too_small(tmp_path):
+    import shutil
+
+    from models.evaluation.band_choice import write_min_face
+
+    weights = tmp_path / "weights"
+    pair = shipped_pair_copy(weights)
     config = {**DEFAULTS, "DETECTORS": pair, "WEIGHTS_DIR": str(weights)}
     path = write_rgb(tmp_path / "astronaut.jpg", data.astronaut())  # a face of about 100 px
     alone = analyze_media(local_media(path), {**config, "DETECTORS": ["blend_cnn"]})
@@ -180,17 +189,10 @@ def test_a_face_too_blurred_for_a_detector_is_left_to_the_others_then_reported_t
 
     import cv2
 
-    from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest
     from models.evaluation.band_choice import write_min_sharpness
 
     weights = tmp_path / "weights"
-    weights.mkdir()
-    manifest = read_manifest()
-    pair = ["blend_cnn", "generated_residual"]
-    for name in pair:
-        for file in (manifest[name]["file"], f"{name}.config.json"):
-            shutil.copy(WEIGHTS_DIR / file, weights / file)
-    shutil.copy(WEIGHTS_DIR / "manifest.json", weights / "manifest.json")
+    pair = shipped_pair_copy(weights)
     for name in pair:  # every test starts from no sharpness gate, whatever the shipped one
         write_min_sharpness(name, 0.0, {}, weights)
     config = {**DEFAULTS, "DETECTORS": pair, "WEIGHTS_DIR": str(weights)}

@@ -131,3 +131,15 @@ def test_tight_cut_items_cut_each_photo_around_its_face_alike_every_run(face_ass
     assert first.shape[1] <= 1.5 * face.box[2] + 1 and first.shape[1] >= 0.8 * face.box[2]
     assert detector.detect(first)  # the face is still there
     assert cut[1].load() is None  # no face: nothing to cut, counted as no face by the caller
+
+
+def test_a_per_source_sample_takes_up_to_n_of_every_source_and_repeats_with_its_seed():
+    from models.evaluation.band_sources import per_source_sample
+    from models.evaluation.holdout_suite import SuiteItem
+
+    items = [SuiteItem(f"{s}{k}", s, 0, lambda: None) for s, n in (("b", 5), ("a", 2)) for k in range(n)]
+    picked = per_source_sample(items, 3, np.random.default_rng(1))
+    assert [i.source for i in picked] == ["a", "a", "b", "b", "b"]
+    assert len({i.name for i in picked}) == 5
+    again = per_source_sample(items, 3, np.random.default_rng(1))
+    assert [i.name for i in again] == [i.name for i in picked]
