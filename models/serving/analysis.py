@@ -38,8 +38,9 @@ def find_faces(images: list[np.ndarray], face_detector, min_face_px: int,
 
     Boxes are reported in source pixels (`scales[i]` source pixels per pixel of image i); the size
     check and `size` (the box's shorter side) use the analysed pixels, the resolution the detector
-    sees; so does `sharpness` (`models.faces.quality.sharpness` of the face's native region). The images list is emptied as it is read, so each decoded frame can be freed once its faces
-    are cropped.
+    sees, and so does `sharpness` (`models.faces.quality.sharpness` of the face's native region).
+    The images list is emptied as it is read, so each decoded frame can be freed once its faces are
+    cropped.
     """
     found, crops, total = [], [], len(images)
     for position in range(total):
