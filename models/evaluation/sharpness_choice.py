@@ -24,7 +24,7 @@ import numpy as np
 
 from models.evaluation import metrics
 
-GRID = (0.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0)  # candidate floors, also the bins' edges
+GRID = (0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0)  # candidate floors, also the bins' edges
 LEVELS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # blur sigma in face sides / 128 (0: as it is)
 MIN_AUC = 0.75
 MIN_COUNT = 20  # a bin is judged on at least this many reals and this many fakes of a detector's kind
