@@ -24,7 +24,8 @@ from companion.errors import NotMedia, UnmaskError
 
 SNIFF_BYTES = 4096
 CSV_COLUMNS = ("source", "kind", "verdict", "score", "faces", "too_small_faces", "too_blurred_faces",
-               "frames_analyzed", "duration", "sha256", "model_version", "declares_ai", "seconds", "error_code", "error_message")
+               "frames_analyzed", "duration", "sha256", "model_version", "declares_ai", "seconds", "error_code",
+               "error_message")
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,12 @@ from models.evaluation.band_sources import per_source_sample, val_items  # noqa:
 from models.evaluation.face_size_choice import ceiling  # noqa: E402
 from models.evaluation.holdout_items import pasted_items  # noqa: E402
 from models.evaluation.holdout_suite import SuiteItem  # noqa: E402
-from models.evaluation.sharpness_choice import (LEVELS, MIN_AUC, FaceRecord, blurred,  # noqa: E402
-                                                choose_min_sharpness, flagged_by_bin, report_by_bin)
+from models.evaluation.sharpness_choice import (LEVELS, MIN_AUC, FaceRecord, choose_min_sharpness,  # noqa: E402
+                                                flagged_by_bin, report_by_bin)
 from models.faces.detect import FaceDetector, largest_face  # noqa: E402
 from models.serving.analysis import find_faces, score_crops  # noqa: E402
 from models.serving.frame_score import anchors_of, frame_bands, min_faces_of  # noqa: E402
+from models.synth.degrade import blur_face  # noqa: E402
 from models.training.face_index import read_rgb  # noqa: E402
 from models.training.sources import all_rows, in_fold, select  # noqa: E402
 
@@ -60,7 +61,7 @@ def measure(items: list, face_detector, detectors: list, min_face_px: int, log=p
         side = min(float(face.box[2]), float(face.box[3]))
         for level in LEVELS:
             regions: list = []
-            found, crops = find_faces([blurred(image, side, level)], face_detector, min_face_px, regions=regions)
+            found, crops = find_faces([blur_face(image, side, level)], face_detector, min_face_px, regions=regions)
             scores = score_crops(detectors, crops, regions)
             scorable = [f for f in found if f["crop"] is not None]
             if scorable:

@@ -19,13 +19,12 @@ import itertools
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-import cv2
 import numpy as np
 
 from models.evaluation import metrics
 
 GRID = (0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0)  # candidate floors, also the bins' edges
-LEVELS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # blur sigma in face sides / 128 (0: as it is)
+LEVELS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # blur sigma in face sides / 128 (models.synth.degrade.blur_face; 0: as it is)
 MIN_AUC = 0.75
 MIN_COUNT = 20  # a bin is judged on at least this many reals and this many fakes of a detector's kind
 
@@ -41,13 +40,6 @@ class FaceRecord:
     sharpness: float
     scores: Mapping[str, float]
     level: float = 0.0
-
-
-def blurred(image: np.ndarray, face_side: float, level: float) -> np.ndarray:
-    """The image under a Gaussian blur of `level` x face_side / 128 (level 0: the image itself)."""
-    if level <= 0:
-        return image
-    return cv2.GaussianBlur(image, (0, 0), float(level) * float(face_side) / 128.0)
 
 
 def bins(grid: Sequence[float] = GRID) -> list[tuple[float, float]]:

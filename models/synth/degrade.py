@@ -61,10 +61,16 @@ FACE_BLUR_UNIT = 128.0
 FACE_BLUR_SIGMA = (0.3, 3.2)
 
 
+def blur_face(image: np.ndarray, face_side: float, level: float) -> np.ndarray:
+    """The image under a Gaussian blur of sigma `level` x face_side / FACE_BLUR_UNIT (level 0: itself)."""
+    if level <= 0:
+        return image
+    return cv2.GaussianBlur(image, (0, 0), max(float(level) * float(face_side) / FACE_BLUR_UNIT, 0.1))
+
+
 def face_blur(image: np.ndarray, face_side: float, rng: np.random.Generator) -> np.ndarray:
-    """The image out of focus, or a small face blown up, by a Gaussian blur scaled to its face's side."""
-    sigma = float(rng.uniform(*FACE_BLUR_SIGMA)) * float(face_side) / FACE_BLUR_UNIT
-    return cv2.GaussianBlur(image, (0, 0), max(sigma, 0.1))
+    """The image out of focus, or a small face blown up, by a random blur scaled to its face's side."""
+    return blur_face(image, face_side, float(rng.uniform(*FACE_BLUR_SIGMA)))
 
 
 def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,

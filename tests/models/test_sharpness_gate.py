@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 from models.detectors.detector import ScoreBands
-from models.evaluation.sharpness_choice import (FaceRecord, bin_auc, bins, blurred, choose_min_sharpness,
+from models.evaluation.sharpness_choice import (FaceRecord, bin_auc, bins, choose_min_sharpness,
                                                 discriminating_floor, flagged_by_bin, served_score)
 from models.faces.quality import sharpness
 from models.serving.aggregate import FrameRef, aggregate
 from models.serving.analysis import find_faces, observations
+from models.synth.degrade import blur_face
 from tests.helpers.media import astronaut_head
 
 ANCHORS = {"blend": ScoreBands(0.5, 0.75), "generated": ScoreBands(0.1, 0.45)}
@@ -24,10 +25,10 @@ def face(size, crop, sharp):
 
 def test_sharpness_falls_as_a_face_is_blurred_and_reads_alike_at_every_size():
     head = astronaut_head()
-    values = [sharpness(blurred(head, head.shape[0], level)) for level in (0.0, 1.0, 2.0, 3.0)]
+    values = [sharpness(blur_face(head, head.shape[0], level)) for level in (0.0, 1.0, 2.0, 3.0)]
     assert values == sorted(values, reverse=True) and values[-1] < 0.2 * values[0]
     half = cv2.resize(head, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    same_look = sharpness(blurred(half, half.shape[0], 2.0)), sharpness(blurred(head, head.shape[0], 2.0))
+    same_look = sharpness(blur_face(half, half.shape[0], 2.0)), sharpness(blur_face(head, head.shape[0], 2.0))
     assert same_look[0] == pytest.approx(same_look[1], rel=0.35)
     assert sharpness(np.zeros((0, 0, 3), np.uint8)) == 0.0
 
@@ -36,12 +37,12 @@ def test_the_detector_finds_the_sharpness_of_each_scorable_face(face_assets_dir)
     from models.faces.detect import FaceDetector
 
     head = astronaut_head()
-    found, crops = find_faces([head, blurred(head, 200.0, 1.5)], FaceDetector(assets_dir=face_assets_dir), 64)
+    found, crops = find_faces([head, blur_face(head, 200.0, 1.5)], FaceDetector(assets_dir=face_assets_dir), 64)
     sharp, soft = (f["sharpness"] for f in found)
     assert len(crops) == 2 and sharp > 2 * soft > 0
 
 
-def test_a_detector_leaves_faces_below_its_least_sharpness_to_the_others_and_none_is_too_blurred():
+def test_a_detector_leaves_faces_below_its_least_sharpness_to_the_others_and_none_is_too_blur_face():
     found = [face(150, 0, 200.0), face(150, 1, 25.0), face(150, 2, 5.0), face(50, 3, 5.0)]
     scores = {"blend": np.array([0.2, 0.9, 0.9, 0.9]), "generated": np.array([0.05, 0.05, 0.05, 0.05])}
     obs = observations(found, scores, ANCHORS, {"blend": 64, "generated": 112}, {"blend": 30.0, "generated": 10.0})
