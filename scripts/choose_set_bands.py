@@ -8,6 +8,8 @@ around its face as its own source, the way the companion scores them together (t
 alarmed detector, models/serving/frame_score.py). `fake_from` flags at most --max-fpr of the
 real faces of every source; `real_below` leaves at most --max-unsure of them at or above it. Holdout
 sources are never read. `--write` stores the bands (a set's in its first member's `bands_with`).
+`left_out` reports how far the rule travels: each val source (with its tight-cut copy) flagged by the
+bands chosen on the others alone.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.detectors import registry  # noqa: E402
-from models.evaluation.band_choice import bands_on_sources, write_bands, write_partner_bands  # noqa: E402
+from models.evaluation.band_choice import (bands_on_sources, left_out_shares, write_bands,  # noqa: E402
+                                           write_partner_bands)
 from models.evaluation.band_sources import tight_cut_items, val_items  # noqa: E402
 from models.evaluation.holdout_suite import System, score_image  # noqa: E402
 from models.faces.detect import FaceDetector  # noqa: E402
@@ -61,7 +64,8 @@ def main() -> int:
     old = {"real_below": system.bands.real_below, "fake_from": system.bands.fake_from}
     bands = bands_on_sources(scores, args.max_fpr, args.max_unsure)
     chosen_on = {"val_sources": band_shares(scores, bands), "no_face": no_face, "max_fpr": args.max_fpr,
-                 "max_unsure": args.max_unsure, "previous_bands": old, "before": band_shares(scores, old)}
+                 "max_unsure": args.max_unsure, "previous_bands": old, "before": band_shares(scores, old),
+                 "left_out": left_out_shares(scores, args.max_fpr)}
     print(json.dumps({"bands": bands, **chosen_on}, indent=1))
     if args.write:
         first, others = detectors[0], detectors[1:]

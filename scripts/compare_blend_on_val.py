@@ -29,7 +29,8 @@ from models.training.face_pools import image_samples  # noqa: E402
 from models.training.sources import all_rows, select  # noqa: E402
 from models.training.train_config import load_config  # noqa: E402
 
-SETTINGS = {"base": {}, "tuned": "blend_cnn_tuned", "framed": "blend_cnn_framed", "blurred": "blend_cnn_blurred"}
+SETTINGS = {"base": {}, "tuned": "blend_cnn_tuned", "framed": "blend_cnn_framed", "blurred": "blend_cnn_blurred",
+            "rendered": "blend_cnn_rendered"}
 
 
 def val_reals(data_root: Path, cache: Path, scale: float) -> list:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest, write_entry
+from models.evaluation.band_sources import TIGHT_SUFFIX
 from models.serving.frame_score import COMBINE_RULE, partners_key
 from models.training.calibration import strictest_bands, strictest_threshold
 from models.training.export import frame_version
@@ -77,3 +78,24 @@ def bands_on_sources(scores_by_source: dict[str, np.ndarray], max_fpr: float = 0
     fake_from = strictest_threshold(scores_by_source, max_fpr)
     real_below = min(strictest_threshold(scores_by_source, max_unsure), fake_from)
     return {"real_below": float(real_below), "fake_from": float(fake_from)}
+
+
+def origin(source: str) -> str:
+    """The val source a scored source comes from (its tight-cut copies are the same photos)."""
+    return source[: -len(TIGHT_SUFFIX)] if source.endswith(TIGHT_SUFFIX) else source
+
+
+def left_out_shares(scores_by_source: dict[str, np.ndarray], max_fpr: float = 0.04) -> dict:
+    """How far `fake_from` travels: for each origin, the share of its reals flagged when the bands are
+    chosen on the other origins alone (`bands_on_sources`' rule), with that threshold and its count.
+    A share well above `max_fpr` warns that a source nobody chose the bands on may be flagged as much."""
+    out = {}
+    for name in sorted({origin(s) for s in scores_by_source}):
+        rest = {s: v for s, v in scores_by_source.items() if origin(s) != name}
+        if not rest:
+            continue
+        fake_from = strictest_threshold(rest, max_fpr)
+        left = np.concatenate([np.asarray(v, float) for s, v in scores_by_source.items() if origin(s) == name])
+        out[name] = {"count": int(len(left)), "fake_from": float(fake_from),
+                     "flagged": float(np.mean(left >= fake_from)) if len(left) else 0.0}
+    return out

@@ -12,7 +12,7 @@ import numpy as np
 
 from models.faces.align import similarity_transform
 from models.synth.masks import hull_mask
-from models.synth.selfblend import blend, colour_matched, jittered_source
+from models.synth.selfblend import blend, colour_matched, jittered_source, rendered_source
 
 # MediaPipe FaceMesh's face-oval contour (indices into its 468 points), clockwise from the forehead.
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
@@ -39,13 +39,19 @@ class Outline:
         return Outline(self.oval * factor, self.inner * factor)
 
 
+def oval_side(oval: np.ndarray) -> float:
+    """The mean of an oval's width and height, in pixels."""
+    oval = np.asarray(oval, dtype=np.float64)
+    return float(np.ptp(oval[:, 0]) + np.ptp(oval[:, 1])) / 2
+
+
 def oval_mask(outline: Outline, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """A float mask in [0, 1] of the face oval, shrunk or grown a little, eroded or dilated, blurred."""
     oval = np.asarray(outline.oval, dtype=np.float64)
     centre = oval.mean(axis=0)
     oval = centre + (oval - centre) * rng.uniform(0.8, 1.0, size=2)
     mask = hull_mask(oval, shape)
-    side = float(np.ptp(oval[:, 0]) + np.ptp(oval[:, 1])) / 2
+    side = oval_side(oval)
     k = max(3, int(side * rng.uniform(0.02, 0.08)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     mask = cv2.erode(mask, kernel) if rng.random() < 0.5 else cv2.dilate(mask, kernel)
@@ -54,21 +60,32 @@ def oval_mask(outline: Outline, shape: tuple[int, int], rng: np.random.Generator
     return np.clip(mask / max(float(mask.max()), 1e-6), 0.0, 1.0)
 
 
-def self_blend_oval(image: np.ndarray, outline: Outline, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The photo with its face replaced by a jittered copy of itself inside the face oval; and the
-    blend weight per pixel (mask x ratio)."""
+def maybe_rendered(source: np.ndarray, outline: Outline, rng: np.random.Generator, odds: float) -> np.ndarray:
+    """With probability `odds`, the source rendered at a swap generator's face size (`rendered_source`);
+    odds 0 draws nothing, so older configs see the same random stream."""
+    if odds and rng.random() < odds:
+        return rendered_source(source, oval_side(outline.oval), rng)
+    return source
+
+
+def self_blend_oval(image: np.ndarray, outline: Outline, rng: np.random.Generator,
+                    rendered: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The photo with its face replaced by a jittered copy of itself inside the face oval (with
+    probability `rendered`, re-rendered at a generator's size first); and the blend weight per pixel."""
     mask = oval_mask(outline, image.shape[:2], rng) * float(rng.choice([0.5, 0.75, 1.0, 1.0]))
-    return blend(image, jittered_source(image, rng), mask, 1.0), mask
+    source = maybe_rendered(jittered_source(image, rng), outline, rng, rendered)
+    return blend(image, source, mask, 1.0), mask
 
 
 def swap_oval(target: np.ndarray, target_outline: Outline, donor: np.ndarray, donor_outline: Outline,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The target photo with the donor's face aligned onto it (FaceMesh points), colour-matched and
-    blended inside the target's face oval; and the blend weight per pixel."""
+              rng: np.random.Generator, rendered: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The target photo with the donor's face aligned onto it (FaceMesh points), colour-matched (with
+    probability `rendered`, re-rendered at a generator's size) and blended inside the target's face
+    oval; and the blend weight per pixel."""
     matrix = similarity_transform(donor_outline.inner, target_outline.inner, np.ones(len(target_outline.inner)))
     h, w = target.shape[:2]
     warped = cv2.warpAffine(donor, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     mask = oval_mask(target_outline, (h, w), rng)
-    warped = colour_matched(warped, target, mask > 0.5)
+    warped = maybe_rendered(colour_matched(warped, target, mask > 0.5), target_outline, rng, rendered)
     mask = mask * float(rng.choice([0.75, 1.0, 1.0]))
     return blend(target, warped, mask, 1.0), mask

@@ -5,7 +5,12 @@ import cv2
 import numpy as np
 
 from models.faces.align import similarity_transform, transform_points
+from models.synth.degrade import RESIZE_FILTERS, downscale
 from models.synth.masks import random_blend_mask
+
+# Face sides, in pixels, at which a face-swap generator renders the face it pastes (DeepFaceLab and
+# its kin work on 64-256 px crops); a larger photo gets that face enlarged back, softer than its frame.
+RENDER_SIDES = (64.0, 192.0)
 
 
 def _colour_jitter(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
@@ -41,6 +46,14 @@ def jittered_source(face: np.ndarray, rng: np.random.Generator, strength: float 
     source = _colour_jitter(face, rng, strength)
     source = _sharpness_jitter(source, rng)
     return _geometry_jitter(source, rng, strength)
+
+
+def rendered_source(image: np.ndarray, face_side: float, rng: np.random.Generator) -> np.ndarray:
+    """The source as a swap generator renders it: its face at a side drawn from RENDER_SIDES, enlarged
+    back to the photo's scale by a smooth filter (unchanged when the face is no larger than that)."""
+    factor = float(rng.uniform(*RENDER_SIDES)) / max(float(face_side), 1.0)
+    enlarge = RESIZE_FILTERS[int(rng.integers(1, len(RESIZE_FILTERS)))]
+    return image if factor >= 0.95 else downscale(image, factor, enlarge)
 
 
 def colour_matched(warped: np.ndarray, target: np.ndarray, inside: np.ndarray) -> np.ndarray:

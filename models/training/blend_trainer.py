@@ -50,11 +50,11 @@ def make_pair(sample: FaceSample, donor: FaceSample, rng: np.random.Generator, s
     """(real crop, fake crop, fake's mask): the fake a self-blend, or a swap from `donor`; each side
     gets its own draw of the same random damage (`damage`: `damage_odds`)."""
     damage = dict(damage or {})
-    tight = damage.pop("tight", 0.0)
+    tight, rendered = damage.pop("tight", 0.0), damage.pop("rendered", 0.0)
     if rng.random() < swap_share:
-        fake, mask = swap_oval(sample.context, sample.outline, donor.context, donor.outline, rng)
+        fake, mask = swap_oval(sample.context, sample.outline, donor.context, donor.outline, rng, rendered=rendered)
     else:
-        fake, mask = self_blend_oval(sample.context, sample.outline, rng)
+        fake, mask = self_blend_oval(sample.context, sample.outline, rng, rendered=rendered)
     real, _, real_offset = framed(sample.context, None, sample, rng, tight)
     fake, mask, fake_offset = framed(fake, mask, sample, rng, tight)
     side = min(float(sample.box[2]), float(sample.box[3]))
@@ -97,11 +97,13 @@ class PairBatches:
 
 
 def damage_odds(config: dict) -> dict:
-    """The extra damage odds from the config: photo_damage's colour grade (`tone_odds`), enlarged
-    small copy (`upscale_odds`) and blur scaled to the face (`blur_odds`), and a tight cut around the
-    face before them (`tight_odds`)."""
+    """The extra odds from the config: photo_damage's colour grade (`tone_odds`), enlarged small copy
+    (`upscale_odds`) and blur scaled to the face (`blur_odds`), a tight cut around the face before
+    them (`tight_odds`), and fakes whose pasted face is rendered at a swap generator's size
+    (`render_odds`, the fake side only: it is what a swap is, not damage)."""
     return {"tone": float(config.get("tone_odds", 0.0)), "upscaled": float(config.get("upscale_odds", 0.0)),
-            "blurred": float(config.get("blur_odds", 0.0)), "tight": float(config.get("tight_odds", 0.0))}
+            "blurred": float(config.get("blur_odds", 0.0)), "tight": float(config.get("tight_odds", 0.0)),
+            "rendered": float(config.get("render_odds", 0.0))}
 
 
 def warm_started(model, config: dict, log):

@@ -9,7 +9,8 @@ from skimage import data
 from models.detectors import registry
 from models.detectors.detector import ScoreBands
 from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest
-from models.evaluation.band_choice import choose, real_image_scores, write_bands, write_partner_bands
+from models.evaluation.band_choice import (choose, left_out_shares, origin, real_image_scores, write_bands,
+                                           write_partner_bands)
 from models.training.calibration import fpr_threshold, strictest_bands
 
 BANDS = {"real_below": 0.3, "fake_from": 0.7}
@@ -30,6 +31,20 @@ def test_a_stricter_domain_raises_fake_from_and_a_lenient_one_leaves_it():
     assert raised["fake_from"] > 0.9 and raised["real_below"] == 0.3
     out = choose(BANDS, harsh)
     assert out["fpr_before"] == pytest.approx(0.10) and out["fpr_after"] <= 0.05
+
+
+def test_a_source_left_out_is_judged_by_bands_chosen_on_the_others_alone():
+    # two sources of 100 reals; "b" (with its tight-cut copy) runs hotter than "a"
+    a = np.linspace(0.0, 0.5, 100)
+    b = np.linspace(0.3, 0.9, 100)
+    shares = left_out_shares({"a": a, "b": b, "b tight-cut": b.copy()}, max_fpr=0.05)
+    assert set(shares) == {"a", "b"} and origin("b tight-cut") == "b"
+    from_a = np.nextafter(a[94], 1.0)  # at most 5 of a's 100 at or above it
+    assert shares["b"]["fake_from"] == from_a and shares["b"]["count"] == 200
+    # by hand: b_i = 0.3 + 0.6 i / 99 >= 0.5 x 94 / 99 for i = 29..99, 71 of 100
+    assert shares["b"]["flagged"] == pytest.approx(0.71)
+    from_b = np.nextafter(b[94], 1.0)
+    assert shares["a"]["fake_from"] == from_b and shares["a"]["flagged"] == 0.0
 
 
 def test_real_below_never_rises_above_fake_from():

@@ -124,9 +124,10 @@ def test_blend_pairs_give_the_configured_grades_blow_ups_and_blurs_to_both_sides
     odds = []
     seen = spy_damage(monkeypatch, blend_trainer, odds)
     damage = blend_trainer.damage_odds({"tone_odds": 0.4, "upscale_odds": 0.2, "blur_odds": 0.3})
-    assert damage == {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "tight": 0.0}
+    assert damage == {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "tight": 0.0, "rendered": 0.0}
     # older configs: as trained then
-    assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0, "blurred": 0.0, "tight": 0.0}
+    assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0, "blurred": 0.0, "tight": 0.0,
+                                             "rendered": 0.0}
     blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5, damage=damage).batch(
         4, np.random.default_rng(2))
     reals = [o for s, o in zip(seen, odds) if any(s is c.context for c in (a, b))]
@@ -261,3 +262,25 @@ def test_the_blend_fine_tune_starts_from_the_shipped_classifier_and_a_fresh_mask
     untouched = blend_trainer.warm_started(build_blend_cnn(size, widths), {}, log_to(lines))
     assert not np.allclose(np.asarray(served_view(untouched).predict_on_batch(x)),
                            np.asarray(shipped.predict_on_batch(x)), atol=1e-3)
+
+
+def test_blend_pairs_render_the_pasted_face_of_fakes_only_at_the_configured_odds(monkeypatch, head_sample):
+    image, face = head_sample
+    a, b = sample(image, face, 0), sample(image[:, ::-1].copy(), face, 0)
+    asked = []
+    for name in ("self_blend_oval", "swap_oval"):
+        made = getattr(blend_trainer, name)
+
+        def spy(*args, rendered=0.0, _made=made, **kwargs):
+            asked.append(rendered)
+            return _made(*args, rendered=rendered, **kwargs)
+
+        monkeypatch.setattr(blend_trainer, name, spy)
+    odds = []
+    spy_damage(monkeypatch, blend_trainer, odds)
+    damage = blend_trainer.damage_odds({"render_odds": 0.35, "tone_odds": 0.4})
+    assert damage["rendered"] == 0.35
+    blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5, damage=damage).batch(
+        8, np.random.default_rng(3))
+    assert asked == [0.35] * 4  # one fake per pair, each asked to render at the configured odds
+    assert len(odds) == 8 and all("rendered" not in o for o in odds)  # never part of the shared damage
