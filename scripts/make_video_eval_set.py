@@ -15,7 +15,10 @@ fake/lip_sync-<source>/ and fake/animated-<source>/ (with --kinds): the mouth of
 
 Usage: python scripts/make_video_eval_set.py [--out runs/eval_videos] [--seconds 2] [--stills 60]
        python scripts/make_video_eval_set.py --out runs/val_videos --stills-from 1100 --stills 100 --no-videos
-       (the validation set on which scripts/choose_fusion.py picks the fusion rule)
+       python scripts/make_video_eval_set.py --out runs/val_videos --stills 0 --kinds ""
+       (the validation set on which scripts/choose_fusion.py picks the fusion rule: still photos moved by a
+       camera with their fakes, then the held-out real videos' segments as real clips that move as people
+       do; those segments are the test set's real videos too, so that row of the test set is no longer clean)
 """
 from __future__ import annotations
 

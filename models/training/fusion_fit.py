@@ -13,7 +13,7 @@ import numpy as np
 from models.detectors.calibration import logit
 from models.evaluation import metrics
 from models.serving.fusion import METHODS, FusionConfig, sigmoid, fuse_evidence
-from models.training.calibration import choose_bands
+from models.training.calibration import choose_bands, strictest_threshold
 
 CHOSEN_FROM = ("frame_only", "max")  # the rules that never lower a person's frame evidence
 
@@ -56,11 +56,14 @@ def cross_fitted_scores(frame: np.ndarray, temporal: np.ndarray, labels: np.ndar
 
 
 def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, seed: int = 0,
-                  max_unsure: float | None = None) -> tuple[FusionConfig, dict]:
+                  max_unsure: float | None = None, sources=None, max_fpr: float = 0.05) -> tuple[FusionConfig, dict]:
     """The rule of CHOSEN_FROM with the best validation AUC (ties: the simpler), with its bands.
 
     Inputs are per-person evidence with both kinds present. Returns the config and every method's
-    metrics (AUC, EER, AP; the logistic one cross-fitted, reported only). With `max_unsure`,
+    metrics (AUC, EER, AP; the logistic one cross-fitted, reported only). `fake_from` flags at most
+    `max_fpr` of the real people, and with `sources` (one name per person) at most that share of
+    the real people of each source too (the strictest sets it: real clips that move as people do
+    must not be judged by bands that only still photos moved by a camera chose). With `max_unsure`,
     `real_below` is raised until at most that share of the real people is inconclusive or worse,
     so fakes the rule cannot see do not turn a feed of real people yellow.
     """
@@ -75,5 +78,10 @@ def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, s
     best = max(CHOSEN_FROM, key=lambda m: (round(table[m]["auc"], 6), -METHODS.index(m)))
     config = FusionConfig(best)
     fused = fuse_evidence(frame, temporal, config)
-    bands = choose_bands(fused[labels == 0], fused[labels == 1], max_unsure=max_unsure)
+    bands = choose_bands(fused[labels == 0], fused[labels == 1], max_fpr=max_fpr, max_unsure=max_unsure)
+    if sources is not None:
+        sources = np.asarray(sources)
+        by_source = {name: fused[(labels == 0) & (sources == name)] for name in np.unique(sources[labels == 0])}
+        fake_from = max(bands["fake_from"], strictest_threshold(by_source, max_fpr))
+        bands = {"real_below": min(bands["real_below"], fake_from), "fake_from": fake_from}
     return replace(config, bands=bands), table

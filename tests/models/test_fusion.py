@@ -115,3 +115,21 @@ def test_fakes_the_rule_cannot_see_do_not_make_most_real_people_inconclusive():
     unsure = lambda config: np.mean(fuse_evidence(frame, temporal, config)[labels == 0] >= config.bands["real_below"])  # noqa: E731
     assert unsure(loose) > 0.5 and unsure(capped) <= 0.2
     assert capped.bands["fake_from"] == loose.bands["fake_from"] and np.mean(fused >= capped.bands["fake_from"]) <= 0.05
+
+
+def test_real_people_of_every_source_hold_fake_from_and_one_source_cannot_hide_in_the_pool():
+    frame, temporal, labels = _people(np.random.default_rng(6), 100)
+    clips = np.random.default_rng(7).uniform(0.6, 0.95, 8)  # a few real clips that score high
+    frame, temporal = np.r_[frame, np.full(8, 0.05)], np.r_[temporal, clips]
+    labels = np.r_[labels, np.zeros(8, int)]
+    sources = np.array(["stills"] * (len(labels) - 8) + ["videos"] * 8)
+    pooled, _ = choose_fusion(frame, temporal, labels)
+    held, _ = choose_fusion(frame, temporal, labels, sources=sources)
+    fused = fuse_evidence(frame, temporal, held)
+    assert held.method == pooled.method
+    assert np.mean(fuse_evidence(frame, temporal, pooled)[-8:] >= pooled.bands["fake_from"]) > 0.05
+    assert np.all(fused[-8:] < held.bands["fake_from"])  # none of the 8 (5% of 8 rounds to 0) flagged
+    assert held.bands["fake_from"] == np.nextafter(fused[-8:].max(), 1.0)
+    assert held.bands["real_below"] <= held.bands["fake_from"]
+    same, _ = choose_fusion(frame, temporal, labels, sources=np.array(["stills"] * len(labels)))
+    assert same.bands == pooled.bands  # one source: the pooled rule
