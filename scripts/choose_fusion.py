@@ -71,17 +71,22 @@ def main(argv: list[str] | None = None) -> int:
     versions = {**{d.name: d.version for d in detectors[:-1]},
                 args.clip_detector: [clip_entry["sha256"], clip_entry["features_sha256"], clip_entry["calibration"]]}
     videos = read_evidence(args.evidence, versions)
+    present = []
     for path, label, source, kind in collect(args.folder):
         key = str(path.relative_to(args.folder))
-        if kind != "video" or key in videos:
+        if kind != "video":
             continue
-        people = people_evidence(path, face_detector, detectors[:-1], detectors[-1], args)
-        videos[key] = {"label": label, "source": source, "people": [list(p) for p in people]}
-        if args.evidence and len(videos) % 25 == 0:  # an interrupted run resumes from here
-            write_evidence(args.evidence, versions, videos)
+        present.append(key)
+        if key not in videos:
+            people = people_evidence(path, face_detector, detectors[:-1], detectors[-1], args)
+            videos[key] = {"label": label, "source": source, "people": [list(p) for p in people]}
+            if args.evidence and len(videos) % 25 == 0:  # an interrupted run resumes from here
+                write_evidence(args.evidence, versions, videos)
     if args.evidence:
         write_evidence(args.evidence, versions, videos)
-    rows = [(f, t, v["label"], v["source"]) for v in videos.values() for f, t in v["people"]]
+    rows = [(f, t, videos[key]["label"], videos[key]["source"]) for key in present for f, t in videos[key]["people"]]
+    if not rows:
+        parser.error(f"no person with both frame and temporal evidence in the videos of {args.folder}")
     frames, temporal, labels, sources = (np.array(column) for column in zip(*rows))
     config, table = choose_fusion(frames, temporal, labels, max_unsure=args.max_unsure, sources=sources)
     fused = fuse_evidence(frames, temporal, config)
