@@ -90,10 +90,11 @@ def band_shares(scores_by_source: dict[str, np.ndarray], bands: dict) -> dict:
 
 
 def bands_for_sources(cal_scores: np.ndarray, labels: np.ndarray, real_sources: dict[str, np.ndarray],
-                      max_fpr: float = 0.05, max_fnr: float = 0.10) -> dict:
+                      max_fpr: float = 0.05, max_fnr: float = 0.10, max_unsure: float | None = None) -> dict:
     """Bands that hold on every real source: `fake_from` flags at most `max_fpr` of the real faces of
     each source in `real_sources` (and of the labelled reals), the strictest of them; `real_below`
-    has at most `max_fnr` of the labelled fakes under it, never above `fake_from`."""
-    bands = choose_bands(cal_scores[labels == 0], cal_scores[labels == 1], max_fpr, max_fnr)
+    has at most `max_fnr` of the labelled fakes under it (raised by `max_unsure` as `choose_bands`
+    does), never above `fake_from`."""
+    bands = choose_bands(cal_scores[labels == 0], cal_scores[labels == 1], max_fpr, max_fnr, max_unsure)
     fake_from = max(bands["fake_from"], strictest_threshold(real_sources, max_fpr))
     return {"real_below": min(bands["real_below"], fake_from), "fake_from": fake_from}

@@ -13,7 +13,7 @@ import numpy as np
 from models.detectors.calibration import logit
 from models.evaluation import metrics
 from models.serving.fusion import METHODS, FusionConfig, sigmoid, fuse_evidence
-from models.training.calibration import choose_bands, strictest_threshold
+from models.training.calibration import bands_for_sources
 
 CHOSEN_FROM = ("frame_only", "max")  # the rules that never lower a person's frame evidence
 
@@ -78,10 +78,7 @@ def choose_fusion(frame: np.ndarray, temporal: np.ndarray, labels: np.ndarray, s
     best = max(CHOSEN_FROM, key=lambda m: (round(table[m]["auc"], 6), -METHODS.index(m)))
     config = FusionConfig(best)
     fused = fuse_evidence(frame, temporal, config)
-    bands = choose_bands(fused[labels == 0], fused[labels == 1], max_fpr=max_fpr, max_unsure=max_unsure)
-    if sources is not None:
-        sources = np.asarray(sources)
-        by_source = {name: fused[(labels == 0) & (sources == name)] for name in np.unique(sources[labels == 0])}
-        fake_from = max(bands["fake_from"], strictest_threshold(by_source, max_fpr))
-        bands = {"real_below": min(bands["real_below"], fake_from), "fake_from": fake_from}
+    sources = np.asarray(sources) if sources is not None else np.full(len(labels), "")
+    by_source = {name: fused[(labels == 0) & (sources == name)] for name in np.unique(sources[labels == 0])}
+    bands = bands_for_sources(fused, labels, by_source, max_fpr=max_fpr, max_unsure=max_unsure)
     return replace(config, bands=bands), table

@@ -42,7 +42,7 @@ def test_the_detector_finds_the_sharpness_of_each_scorable_face(face_assets_dir)
     assert len(crops) == 2 and sharp > 2 * soft > 0
 
 
-def test_a_detector_leaves_faces_below_its_least_sharpness_to_the_others_and_none_is_too_blur_face():
+def test_a_detector_leaves_faces_below_its_least_sharpness_to_the_others_and_none_is_too_blurred():
     found = [face(150, 0, 200.0), face(150, 1, 25.0), face(150, 2, 5.0), face(50, 3, 5.0)]
     scores = {"blend": np.array([0.2, 0.9, 0.9, 0.9]), "generated": np.array([0.05, 0.05, 0.05, 0.05])}
     obs = observations(found, scores, ANCHORS, {"blend": 64, "generated": 112}, {"blend": 30.0, "generated": 10.0})
