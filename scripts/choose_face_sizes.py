@@ -29,7 +29,7 @@ from models.evaluation.face_size_choice import (SIZES, ceiling, choose_min_faces
                                                 tallies)
 from models.faces.detect import FaceDetector, largest_face  # noqa: E402
 from models.serving.analysis import find_faces, score_crops  # noqa: E402
-from models.serving.frame_score import anchors_of, frame_bands  # noqa: E402
+from models.serving.frame_score import anchors_of, chosen_set_bands  # noqa: E402
 
 AS_IS = 0  # the measurements' key for the images as they are
 
@@ -85,7 +85,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     detectors = [registry.create(n, weights_dir=args.weights_dir) for n in args.detectors.split(",")]
-    names, anchors, bands = [d.name for d in detectors], anchors_of(detectors), frame_bands(detectors)
+    names, anchors, bands = [d.name for d in detectors], anchors_of(detectors), chosen_set_bands(detectors)
     sizes = tuple(int(s) for s in args.sizes.split(","))
     items = per_source_sample(val_items(args.data_root), args.per_source, np.random.default_rng(args.seed))
     measured = measure(items, FaceDetector(), detectors, sizes, args.min_face_px, args.seed)

@@ -33,7 +33,7 @@ from models.evaluation.sharpness_choice import (LEVELS, MIN_AUC, FaceRecord, cho
                                                 flagged_by_bin, report_by_bin)
 from models.faces.detect import FaceDetector, largest_face  # noqa: E402
 from models.serving.analysis import find_faces, score_crops  # noqa: E402
-from models.serving.frame_score import anchors_of, frame_bands, min_faces_of  # noqa: E402
+from models.serving.frame_score import anchors_of, chosen_set_bands, min_faces_of  # noqa: E402
 from models.synth.degrade import blur_face  # noqa: E402
 from models.training.face_index import read_rgb  # noqa: E402
 from models.training.sources import all_rows, in_fold, select  # noqa: E402
@@ -94,7 +94,7 @@ def main() -> int:
     detectors = [registry.create(n, weights_dir=args.weights_dir) for n in args.detectors.split(",")]
     names = [d.name for d in detectors]
     kinds = {k: v for k, v in (pair.split("=") for pair in args.kinds.split(",")) if k in names}
-    anchors, bands, min_faces = anchors_of(detectors), frame_bands(detectors), min_faces_of(detectors)
+    anchors, bands, min_faces = anchors_of(detectors), chosen_set_bands(detectors), min_faces_of(detectors)
     if args.records and args.records.exists():
         records = [FaceRecord(**r) for r in json.loads(args.records.read_text())]
     else:

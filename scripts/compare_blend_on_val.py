@@ -30,7 +30,7 @@ from models.training.sources import all_rows, select  # noqa: E402
 from models.training.train_config import load_config  # noqa: E402
 
 SETTINGS = {"base": {}, "tuned": "blend_cnn_tuned", "framed": "blend_cnn_framed", "blurred": "blend_cnn_blurred",
-            "rendered": "blend_cnn_rendered"}
+            "rendered": "blend_cnn_rendered", "focus": "blend_cnn_focus", "smooth": "blend_cnn_smooth"}
 
 
 def val_reals(data_root: Path, cache: Path, scale: float) -> list:

@@ -120,6 +120,17 @@ def frame_bands(detectors: Sequence) -> ScoreBands:
     return unchosen_bands(detectors)
 
 
+def chosen_set_bands(detectors: Sequence) -> ScoreBands:
+    """`frame_bands` for a choice that builds on the set's own bands (face sizes, sharpness floors,
+    probes): a set whose bands were not chosen for its members at their versions is an error, not
+    the strictest fallback, since a choice made on the fallback would not hold once bands are chosen."""
+    if len(detectors) > 1 and all(chosen_bands(first, [d for d in detectors if d is not first]) is None
+                                  for first in detectors):
+        raise ValueError(f"no bands were chosen for {'+'.join(d.name for d in detectors)} at these versions: "
+                         "run scripts/choose_set_bands.py --write first")
+    return frame_bands(detectors)
+
+
 @lru_cache(maxsize=None)
 def _warn_unchosen(names: str) -> None:
     """Log, once per set of detectors, that no bands were chosen for them together."""

@@ -73,23 +73,93 @@ def face_blur(image: np.ndarray, face_side: float, rng: np.random.Generator) -> 
     return blur_face(image, face_side, float(rng.uniform(*FACE_BLUR_SIGMA)))
 
 
+# A shallow depth of field: the background's Gaussian sigma in face sides, and the sharp head's
+# half-axes in face box widths and heights (the hair above the face included).
+FOCUS_SIGMA = (0.02, 0.12)
+FOCUS_AXES = ((0.65, 1.0), (0.85, 1.3))
+
+
+def head_mask(shape: tuple[int, int], face_box, rng: np.random.Generator) -> np.ndarray:
+    """float32 (H, W) soft ellipse over the head around a face box (x, y, w, h): 1 on the head, 0 far off."""
+    x, y, w, h = (float(v) for v in face_box)
+    centre = (int(round(x + w / 2)), int(round(y + h / 2 - 0.15 * h)))
+    axes = (max(2, int(w * rng.uniform(*FOCUS_AXES[0]))), max(2, int(h * rng.uniform(*FOCUS_AXES[1]))))
+    mask = np.zeros(shape, dtype=np.float32)
+    cv2.ellipse(mask, centre, axes, 0, 0, 360, 1.0, -1)
+    return cv2.GaussianBlur(mask, (0, 0), max(0.12 * min(w, h), 1.0))
+
+
+def depth_of_field(image: np.ndarray, face_box, rng: np.random.Generator) -> np.ndarray:
+    """The photo with its background out of focus and the head sharp, as portrait modes and long
+    lenses take people: the blur grows away from the head (`head_mask`), never inside the face."""
+    side = max(min(float(face_box[2]), float(face_box[3])), 1.0)
+    background = cv2.GaussianBlur(image, (0, 0), max(float(rng.uniform(*FOCUS_SIGMA)) * side, 0.5))
+    mask = head_mask(image.shape[:2], face_box, rng)[..., None]
+    return np.clip(image * mask + background * (1.0 - mask) + 0.5, 0, 255).astype(np.uint8)
+
+
+GRAIN_SIGMA = (1.5, 8.0)  # sensor noise or film grain, in 8-bit levels
+
+
+def grain(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Sensor noise or film grain over the whole picture: Gaussian, of one random strength, in
+    brightness only or in every channel apart."""
+    sigma = float(rng.uniform(*GRAIN_SIGMA))
+    channels = 1 if rng.random() < 0.5 else 3
+    noise = rng.normal(0.0, sigma, size=image.shape[:2] + (channels,)).astype(np.float32)
+    return np.clip(image.astype(np.float32) + noise + 0.5, 0, 255).astype(np.uint8)
+
+
+SMOOTH_COLOUR = (15.0, 70.0)  # the bilateral filter's colour sigma, in 8-bit levels
+SMOOTH_SPACE = (0.02, 0.06)   # ... and its space sigma, in face sides
+
+
+def smooth_picture(image: np.ndarray, face_side: float, colour: float, space: float = 0.05,
+                   passes: int = 2) -> np.ndarray:
+    """The whole picture under `passes` bilateral filters: colour sigma `colour` (8-bit levels),
+    space sigma `space` face sides; skin turns flat while edges stay sharp."""
+    sigma = max(float(space) * float(face_side), 1.0)
+    diameter = int(min(max(3, int(2 * sigma) | 1), 25))
+    out = np.ascontiguousarray(image)
+    for _ in range(int(passes)):
+        out = cv2.bilateralFilter(out, diameter, float(colour), sigma)
+    return out
+
+
+def smoothing(image: np.ndarray, face_side: float, rng: np.random.Generator) -> np.ndarray:
+    """The whole picture smoothed by an edge-preserving filter of random strength (`smooth_picture`),
+    as beauty filters, phone denoising and heavy re-compression leave skin: flat, with sharp edges."""
+    space, colour = float(rng.uniform(*SMOOTH_SPACE)), float(rng.uniform(*SMOOTH_COLOUR))
+    return smooth_picture(image, face_side, colour, space, int(rng.integers(1, 3)))
+
+
 def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,
                  upscaled: float = 0.0, blurred: float = 0.0,
-                 face_side: float | None = None) -> tuple[np.ndarray, float]:
+                 face_side: float | None = None, focus: float = 0.0, grainy: float = 0.0,
+                 smooth: float = 0.0, face_box=None) -> tuple[np.ndarray, float]:
     """What a photo meets between camera (or generator) and page, at random, the same for real and
     fake: black-and-white, a resize kept at its new size (any filter), blur, JPEG at any quality;
-    with probability `tone` a colour grade first, with probability `upscaled` a shrink and enlarge
+    with probability `tone` a colour grade first, with probability `focus` (given the face's box) a
+    background out of focus (`depth_of_field`), with probability `upscaled` a shrink and enlarge
     back (a small copy blown up, as film stills and reposts are), with probability `blurred` (given
-    the face's side in pixels) a blur scaled to the face (`face_blur`: soft focus, motion, a still).
+    the face's side in pixels) a blur scaled to the face (`face_blur`: soft focus, motion, a still),
+    with probability `smooth` (given the face's side) an edge-preserving smoothing (`smoothing`),
+    with probability `grainy` sensor noise or film grain (`grain`).
     Extras left at 0 draw nothing, so older configs see the same random stream.
     Returns the damaged image and its scale against the input (to move face boxes along)."""
     out, scale = image, 1.0
     if tone and rng.random() < tone:
         out = tone_shift(out, rng)
+    if focus and face_box is not None and rng.random() < focus:
+        out = depth_of_field(out, face_box, rng)
     if upscaled and rng.random() < upscaled:
         out = blow_up(out, rng)
     if blurred and face_side and rng.random() < blurred:
         out = face_blur(out, face_side, rng)
+    if smooth and face_side and rng.random() < smooth:
+        out = smoothing(out, face_side, rng)
+    if grainy and rng.random() < grainy:
+        out = grain(out, rng)
     if rng.random() < 0.15:
         grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
         out = np.repeat(grey[..., None], 3, axis=2)

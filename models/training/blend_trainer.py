@@ -45,6 +45,11 @@ def framed(image: np.ndarray, mask: np.ndarray | None, sample: FaceSample, rng: 
     return cut, None if mask is None else mask[top:bottom, left:right], (left, top)
 
 
+def moved(box, offset: tuple[int, int]) -> tuple[float, float, float, float]:
+    """A face box (x, y, w, h) in an image cut at corner `offset` (`framed`)."""
+    return (float(box[0]) - offset[0], float(box[1]) - offset[1], float(box[2]), float(box[3]))
+
+
 def make_pair(sample: FaceSample, donor: FaceSample, rng: np.random.Generator, size: int, swap_share: float,
               mask_size: int = 16, damage: dict | None = None):
     """(real crop, fake crop, fake's mask): the fake a self-blend, or a swap from `donor`; each side
@@ -58,8 +63,10 @@ def make_pair(sample: FaceSample, donor: FaceSample, rng: np.random.Generator, s
     real, _, real_offset = framed(sample.context, None, sample, rng, tight)
     fake, mask, fake_offset = framed(fake, mask, sample, rng, tight)
     side = min(float(sample.box[2]), float(sample.box[3]))
-    real_damaged, real_scale = photo_damage(real, rng, face_side=side, **damage)
-    fake_damaged, fake_scale = photo_damage(fake, rng, face_side=side, **damage)
+    real_damaged, real_scale = photo_damage(real, rng, face_side=side, face_box=moved(sample.box, real_offset),
+                                            **damage)
+    fake_damaged, fake_scale = photo_damage(fake, rng, face_side=side, face_box=moved(sample.box, fake_offset),
+                                            **damage)
     fake_mask = cv2.resize(mask, (fake_damaged.shape[1], fake_damaged.shape[0]), interpolation=cv2.INTER_LINEAR)
     real_crop, _ = aligned(real_damaged, sample, real_scale, size, offset=real_offset)
     fake_crop, small_mask = aligned(fake_damaged, sample, fake_scale, size, fake_mask, mask_size, fake_offset)
@@ -98,11 +105,14 @@ class PairBatches:
 
 def damage_odds(config: dict) -> dict:
     """The extra odds from the config: photo_damage's colour grade (`tone_odds`), enlarged small copy
-    (`upscale_odds`) and blur scaled to the face (`blur_odds`), a tight cut around the face before
+    (`upscale_odds`), blur scaled to the face (`blur_odds`), background out of focus (`focus_odds`),
+    edge-preserving smoothing (`smooth_odds`) and grain (`grain_odds`), a tight cut around the face before
     them (`tight_odds`), and fakes whose pasted face is rendered at a swap generator's size
     (`render_odds`, the fake side only: it is what a swap is, not damage)."""
     return {"tone": float(config.get("tone_odds", 0.0)), "upscaled": float(config.get("upscale_odds", 0.0)),
-            "blurred": float(config.get("blur_odds", 0.0)), "tight": float(config.get("tight_odds", 0.0)),
+            "blurred": float(config.get("blur_odds", 0.0)), "focus": float(config.get("focus_odds", 0.0)),
+            "grainy": float(config.get("grain_odds", 0.0)), "smooth": float(config.get("smooth_odds", 0.0)),
+            "tight": float(config.get("tight_odds", 0.0)),
             "rendered": float(config.get("render_odds", 0.0))}
 
 

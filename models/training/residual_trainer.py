@@ -20,14 +20,15 @@ SMALL_SIDES = (56.0, 112.0)  # face sizes (px) of the shrunk copies: thumbnails 
 
 
 def random_patch(sample: FaceSample, rng: np.random.Generator, size: int = PATCH, small_odds: float = 0.0,
-                 small_sides: tuple[float, float] = SMALL_SIDES) -> np.ndarray:
+                 small_sides: tuple[float, float] = SMALL_SIDES, grain_odds: float = 0.0) -> np.ndarray:
     """One training patch: the context damaged at random (with probability `small_odds` first shrunk
-    so the face is `small_sides` px), its face region's residual, a random even-aligned size x size
-    window (zero-padded when the face is smaller), flipped half the time."""
+    so the face is `small_sides` px; with probability `grain_odds` sensor noise or film grain among
+    the damage), its face region's residual, a random even-aligned size x size window (zero-padded
+    when the face is smaller), flipped half the time."""
     context, shrink = sample.context, 1.0
     if small_odds and rng.random() < small_odds:
         context, shrink = shrink_face(context, sample.box, small_sides, rng)
-    damaged, scale = photo_damage(context, rng)
+    damaged, scale = photo_damage(context, rng, grainy=grain_odds)
     box = tuple(v * shrink * scale for v in sample.box)
     residual = pad_to(npr_residual(face_region(damaged, box)), size)
     height, width = residual.shape[:2]
@@ -40,10 +41,11 @@ def random_patch(sample: FaceSample, rng: np.random.Generator, size: int = PATCH
 class BalancedBatches:
     """Batches of half real, half fake patches; sources within a class weighted by `power`."""
 
-    def __init__(self, reals: list[FaceSample], fakes: list[FaceSample], power: float = 0.5, small_odds: float = 0.0):
+    def __init__(self, reals: list[FaceSample], fakes: list[FaceSample], power: float = 0.5, small_odds: float = 0.0,
+                 grain_odds: float = 0.0):
         if not reals or not fakes:
             raise ValueError("training needs real and fake faces")
-        self.reals, self.fakes, self.small_odds = reals, fakes, small_odds
+        self.reals, self.fakes, self.small_odds, self.grain_odds = reals, fakes, small_odds, grain_odds
         self.p_real, self.p_fake = source_weights(reals, power), source_weights(fakes, power)
 
     def batch(self, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +53,8 @@ class BalancedBatches:
         half = size // 2
         picks = [self.reals[i] for i in rng.choice(len(self.reals), half, p=self.p_real)]
         picks += [self.fakes[i] for i in rng.choice(len(self.fakes), size - half, p=self.p_fake)]
-        x = np.stack([random_patch(s, rng, small_odds=self.small_odds) for s in picks]).astype(np.float32)
+        x = np.stack([random_patch(s, rng, small_odds=self.small_odds, grain_odds=self.grain_odds)
+                      for s in picks]).astype(np.float32)
         y = np.array([s.label for s in picks], dtype=np.float32)
         return x, y
 
@@ -80,7 +83,7 @@ def train(config: dict, log) -> dict:
 
     data = load_training_faces(config, log)
     batches = BalancedBatches(data.fit_reals, data.fit_fakes, float(config["source_power"]),
-                              float(config.get("small_odds", 0.0)))
+                              float(config.get("small_odds", 0.0)), float(config.get("grain_odds", 0.0)))
     model, step, resumed = resume_or_build(config, lambda: warm_started(build_residual_cnn(tuple(config["widths"])),
                                                                         config, log), "binary_crossentropy", log)
     model = run_steps(model, step, resumed, config, lambda rng: batches.batch(int(config["batch"]), rng),

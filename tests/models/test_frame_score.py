@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from models.detectors.detector import ScoreBands
-from models.serving.frame_score import (COMBINE_RULE, alarm, anchors_of, chosen_bands, combine, frame_bands,
-                                        partners_key, unchosen_bands)
+from models.serving.frame_score import (COMBINE_RULE, alarm, anchors_of, chosen_bands, chosen_set_bands, combine,
+                                        frame_bands, partners_key, unchosen_bands)
 
 
 @dataclass
@@ -95,6 +95,15 @@ def test_bands_chosen_with_another_version_of_the_partner_are_not_used():
     assert chosen_bands(blends, [generated]) is None
     assert frame_bands([blends, generated]) == ScoreBands(real_below=0.3, fake_from=0.8)  # strictest of each
     assert unchosen_bands([blends, generated]) == ScoreBands(real_below=0.3, fake_from=0.8)
+
+
+def test_a_choice_built_on_the_sets_bands_refuses_bands_nobody_chose():
+    blends, generated = pair(partner_version="g0")  # the partner changed since the bands were chosen
+    with pytest.raises(ValueError, match="choose_set_bands"):
+        chosen_set_bands([blends, generated])
+    blends, generated = pair()
+    assert chosen_set_bands([generated, blends]) == ScoreBands(**PAIR_BANDS)
+    assert chosen_set_bands([blends]) == ScoreBands(0.3, 0.75)  # one detector: its own bands
 
 
 def test_bands_chosen_for_a_pair_do_not_judge_a_larger_set():

@@ -94,6 +94,20 @@ def test_residual_batches_shrink_real_and_fake_faces_alike_to_small_faces(monkey
     assert len(shrunk_sides[0]) == 4
 
 
+def test_residual_batches_grain_real_and_generated_faces_alike(monkeypatch, head_sample):
+    image, face = head_sample
+    real, fake = sample(image, face, 0), sample(image, face, 1)
+    odds = []
+    seen = spy_damage(monkeypatch, residual_trainer, odds)
+    residual_trainer.BalancedBatches([real], [fake], grain_odds=0.3).batch(8, np.random.default_rng(5))
+    by_label = {0: [o for s, o in zip(seen, odds) if s is real.context],
+                1: [o for s, o in zip(seen, odds) if s is fake.context]}
+    assert len(by_label[0]) == len(by_label[1]) == 4
+    assert all(o == {"grainy": 0.3} for o in by_label[0] + by_label[1])
+    config = load_config("generated_residual_grain")
+    assert config["grain_odds"] > 0 and config["init_weights"].endswith("models/weights/generated_residual.weights.h5")
+
+
 def test_a_shrunk_face_has_the_drawn_size_and_a_small_face_is_left_alone():
     from models.synth.degrade import shrink_face
 
@@ -124,16 +138,19 @@ def test_blend_pairs_give_the_configured_grades_blow_ups_and_blurs_to_both_sides
     odds = []
     seen = spy_damage(monkeypatch, blend_trainer, odds)
     damage = blend_trainer.damage_odds({"tone_odds": 0.4, "upscale_odds": 0.2, "blur_odds": 0.3})
-    assert damage == {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "tight": 0.0, "rendered": 0.0}
+    assert damage == {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "focus": 0.0, "grainy": 0.0, "smooth": 0.0,
+                      "tight": 0.0, "rendered": 0.0}
     # older configs: as trained then
-    assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0, "blurred": 0.0, "tight": 0.0,
-                                             "rendered": 0.0}
+    assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0, "blurred": 0.0, "focus": 0.0,
+                                             "grainy": 0.0, "smooth": 0.0, "tight": 0.0, "rendered": 0.0}
     blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5, damage=damage).batch(
         4, np.random.default_rng(2))
     reals = [o for s, o in zip(seen, odds) if any(s is c.context for c in (a, b))]
     fakes = [o for s, o in zip(seen, odds) if not any(s is c.context for c in (a, b))]
     side = min(face.box[2], face.box[3])
-    expected = {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "face_side": side}
+    expected = {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "focus": 0.0, "grainy": 0.0, "smooth": 0.0,
+                "face_side": side,
+                "face_box": tuple(float(v) for v in face.box)}
     assert len(reals) == len(fakes) == 2 and all(o == expected for o in reals + fakes)
 
 
@@ -142,8 +159,11 @@ def test_blend_pairs_cut_both_sides_tight_and_keep_the_face_aligned(monkeypatch,
     a = sample(image, face, 0)
     shapes = []
 
+    boxes = []
+
     def no_damage(img, rng, **extra):
         shapes.append(img.shape[:2])
+        boxes.append((img, extra["face_box"]))
         return img, 1.0
 
     monkeypatch.setattr(blend_trainer, "photo_damage", no_damage)
@@ -158,6 +178,10 @@ def test_blend_pairs_cut_both_sides_tight_and_keep_the_face_aligned(monkeypatch,
         assert np.abs(flipped[middle, middle].astype(int) - uncut[middle, middle]).mean() < 2.0
         assert not np.array_equal(flipped, uncut)  # the cut border shows at the crop's edge
     assert len(shapes) == 8 and all(h < a.context.shape[0] and w < a.context.shape[1] for h, w in shapes)
+    for img, (x, y, w, h) in boxes:  # the face box moved with the cut: the same face, at its new place
+        assert (w, h) == (float(a.box[2]), float(a.box[3]))
+        # a tight cut is centred on the face (shifted up to a tenth of it, clipped at the photo's edge)
+        assert abs(x + w / 2 - img.shape[1] / 2) < 0.3 * w and abs(y + h / 2 - img.shape[0] / 2) < 0.3 * h
 
 
 def test_a_tight_window_holds_the_face_and_stays_inside_the_image():

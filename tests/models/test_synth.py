@@ -3,7 +3,8 @@ import cv2
 import numpy as np
 
 from models.faces.align import CROP_SIZE, mean_landmarks
-from models.synth.degrade import blow_up, face_blur, jpeg, photo_damage, random_degrade, tone_shift
+from models.synth.degrade import (blow_up, depth_of_field, face_blur, grain, head_mask, jpeg, photo_damage,
+                                  random_degrade, tone_shift)
 from models.synth.masks import extended_face_points, hull_mask, random_blend_mask
 from models.synth.selfblend import self_blend, swap
 from models.synth.tight import face_box, random_tight_rect, reflect_outside
@@ -135,6 +136,42 @@ def test_photo_damage_blurs_only_when_asked_and_keeps_older_draws():
     softer = [detail(photo_damage(face, np.random.default_rng(s), blurred=1.0, face_side=128)[0]) for s in range(12)]
     plain = [detail(photo_damage(face, np.random.default_rng(s))[0]) for s in range(12)]
     assert np.median(softer) < 0.8 * np.median(plain)
+
+
+def test_depth_of_field_keeps_the_head_sharp_and_softens_the_background():
+    noise = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    box = (130, 80, 60, 70)  # x, y, w, h
+    for seed in range(5):
+        out = depth_of_field(noise, box, np.random.default_rng(seed))
+        assert out.shape == noise.shape and out.dtype == np.uint8
+        face = (slice(95, 140), slice(140, 180))  # the inner face: untouched but for rounding
+        assert np.abs(out[face].astype(int) - noise[face]).mean() < 3.0
+        corner = (slice(0, 40), slice(0, 60))
+        assert detail(out[corner]) < 0.5 * detail(noise[corner])
+        mask = head_mask(noise.shape[:2], box, np.random.default_rng(seed))
+        assert mask[115, 160] > 0.95 and mask[5, 5] < 0.05
+
+
+def test_grain_adds_zero_mean_noise_of_a_bounded_strength():
+    flat = np.full((128, 128, 3), 128, dtype=np.uint8)
+    for seed in range(6):
+        out = grain(flat, np.random.default_rng(seed)).astype(np.float32) - 128
+        assert abs(out.mean()) < 0.5 and 1.0 < out.std() < 9.0
+        grey = np.allclose(out[..., 0], out[..., 1]) and np.allclose(out[..., 1], out[..., 2])
+        assert grey or np.abs(out[..., 0] - out[..., 1]).mean() > 0.5  # brightness only, or every channel apart
+
+
+def test_photo_damage_focus_and_grain_only_when_asked_and_keep_older_draws():
+    face = astronaut_crop(128)
+    box = (40, 40, 48, 48)
+    for seed in range(6):  # no odds: the random stream (and so the picture) is as before
+        assert np.array_equal(photo_damage(face, np.random.default_rng(seed))[0],
+                              photo_damage(face, np.random.default_rng(seed), focus=0.0, grainy=0.0, face_box=box)[0])
+    focused = [photo_damage(face, np.random.default_rng(s), focus=1.0, face_box=box)[0] for s in range(8)]
+    plain = [photo_damage(face, np.random.default_rng(s))[0] for s in range(8)]
+    assert all(not np.array_equal(a, b) for a, b in zip(focused, plain))
+    grainy = [photo_damage(face, np.random.default_rng(s), grainy=1.0)[0] for s in range(8)]
+    assert all(not np.array_equal(a, b) for a, b in zip(grainy, plain))
 
 
 def test_tight_cut_keeps_the_face_and_mirrors_the_rest():
