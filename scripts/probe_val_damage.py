@@ -41,8 +41,8 @@ def main() -> int:
     detectors = [registry.create(n, weights_dir=args.weights_dir) for n in args.detectors.split(",")]
     system = System("set", detectors, chosen_set_bands(detectors))
     face_detector = FaceDetector()
-    photos = [i for i in val_items(args.data_root) if "#" not in i.name]  # clip frames have no photo to damage
-    items = per_source_sample(photos, args.per_source, np.random.default_rng(0))
+    # photos only: a clip frame has no photo to damage
+    items = per_source_sample(val_items(args.data_root, frames_per_clip=0), args.per_source, np.random.default_rng(0))
     scores = probe_scores(items, face_detector,
                           lambda item, image: score_image(item, image, face_detector, [system],
                                                           args.min_face_px).results["set"][0], args.probe)

@@ -19,14 +19,15 @@ BAND_CLIP_FRACTION = 0.34  # as the trainers' configs: the clips kept out of fit
 
 
 def val_items(data_root: Path, frames_per_clip: int = 8, band_clip_fraction: float = BAND_CLIP_FRACTION) -> list[SuiteItem]:
-    """Every val-role real image, then evenly spaced frames of the held-back real clips."""
+    """Every val-role real image, then evenly spaced frames of the held-back real clips (none, and no
+    clip decoded, when `frames_per_clip` is 0)."""
     from models.serving.frames import sample_frames
 
     rows = all_rows(data_root, kind=None)
     items = [SuiteItem(r.path, r.source, 0, lambda p=r.path: read_rgb(data_root, p))
              for r in select(rows, ("val",), label=0) if r.kind == "image"]
     clips = [r for r in rows if r.kind == "video" and r.label == 0 and r.role == "train"
-             and in_fold(r.path, band_clip_fraction, "bands")]
+             and in_fold(r.path, band_clip_fraction, "bands")] if frames_per_clip else []
     for clip in clips:
         for frame in sample_frames(Path(data_root) / clip.path, n=frames_per_clip, max_side=2560):
             items.append(SuiteItem(f"{clip.path}#{frame.index}", f"{clip.source} frames", 0,

@@ -108,14 +108,22 @@ def unchosen_bands(detectors: Sequence) -> ScoreBands:
                       fake_from=max(d.bands.fake_from for d in detectors))
 
 
-def frame_bands(detectors: Sequence) -> ScoreBands:
-    """The bands that judge the combined score of these frame detectors (one: its own bands)."""
+def set_bands(detectors: Sequence) -> ScoreBands | None:
+    """The bands chosen for these frame detectors together, stored in any member's entry (one: its own); else None."""
     if len(detectors) == 1:
         return detectors[0].bands
     for i, first in enumerate(detectors):
         bands = chosen_bands(first, [d for j, d in enumerate(detectors) if j != i])
         if bands is not None:
             return bands
+    return None
+
+
+def frame_bands(detectors: Sequence) -> ScoreBands:
+    """The bands that judge the combined score of these frame detectors (one: its own bands)."""
+    bands = set_bands(detectors)
+    if bands is not None:
+        return bands
     _warn_unchosen("+".join(d.name for d in detectors))
     return unchosen_bands(detectors)
 
@@ -124,11 +132,11 @@ def chosen_set_bands(detectors: Sequence) -> ScoreBands:
     """`frame_bands` for a choice that builds on the set's own bands (face sizes, sharpness floors,
     probes): a set whose bands were not chosen for its members at their versions is an error, not
     the strictest fallback, since a choice made on the fallback would not hold once bands are chosen."""
-    if len(detectors) > 1 and all(chosen_bands(first, [d for d in detectors if d is not first]) is None
-                                  for first in detectors):
+    bands = set_bands(detectors)
+    if bands is None:
         raise ValueError(f"no bands were chosen for {'+'.join(d.name for d in detectors)} at these versions: "
                          "run scripts/choose_set_bands.py --write first")
-    return frame_bands(detectors)
+    return bands
 
 
 @lru_cache(maxsize=None)
