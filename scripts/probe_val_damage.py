@@ -1,12 +1,15 @@
 """Score val reals untouched and damaged at fixed strengths: what does a set take for a fake?
 
     .venv/bin/python scripts/probe_val_damage.py --probe smooth [--weights-dir runs/cand] [--per-source 150]
+                                                 [--frames-per-clip 16 --sources "real-videos frames"]
 
 Draws up to --per-source real photos of every val photo source (seed 0; models/evaluation/band_sources.py),
 scores each as the companion does at every strength of the probe (models/evaluation/damage_probe.py),
 and prints, per strength, the share the set flags likely fake and the share not called likely real,
 at the set's own bands. A strength that flags many more real faces than the untouched photos is a
-weakness to train against. Holdout sources are never read.
+weakness to train against. `--frames-per-clip N` adds N frames, at full size, of each real clip that
+training held back (high-resolution real faces, which the photo sources lack); `--sources` keeps only
+the named sources. Holdout sources are never read.
 """
 from __future__ import annotations
 
@@ -37,12 +40,17 @@ def main() -> int:
     parser.add_argument("--weights-dir", type=Path, help="the set's weights folder (default: models/weights)")
     parser.add_argument("--per-source", type=int, default=150)
     parser.add_argument("--min-face-px", type=int, default=64, help="as the companion (MIN_FACE_PX)")
+    parser.add_argument("--frames-per-clip", type=int, default=0, help="frames of each held-back real clip")
+    parser.add_argument("--sources", help="only these val sources, comma-separated (default: every one)")
     args = parser.parse_args()
     detectors = [registry.create(n, weights_dir=args.weights_dir) for n in args.detectors.split(",")]
     system = System("set", detectors, chosen_set_bands(detectors))
     face_detector = FaceDetector()
-    # photos only: a clip frame has no photo to damage
-    items = per_source_sample(val_items(args.data_root, frames_per_clip=0), args.per_source, np.random.default_rng(0))
+    items = val_items(args.data_root, frames_per_clip=args.frames_per_clip)
+    if args.sources:
+        wanted = set(args.sources.split(","))
+        items = [item for item in items if item.source in wanted]
+    items = per_source_sample(items, args.per_source, np.random.default_rng(0))
     scores = probe_scores(items, face_detector,
                           lambda item, image: score_image(item, image, face_detector, [system],
                                                           args.min_face_px).results["set"][0], args.probe)

@@ -99,3 +99,19 @@ def left_out_shares(scores_by_source: dict[str, np.ndarray], max_fpr: float = 0.
         out[name] = {"count": int(len(left)), "fake_from": float(fake_from),
                      "flagged": float(np.mean(left >= fake_from)) if len(left) else 0.0}
     return out
+
+
+def budget_for_unseen(scores_by_source: dict[str, np.ndarray], max_fpr: float = 0.04, ceiling: float = 0.05,
+                      min_count: int = 100, step: float = 0.005) -> float:
+    """The per-source budget that leaves room for a source nobody chose the bands on: `max_fpr`,
+    lowered by `step` until every origin of at least `min_count` faces, left out of the choice
+    (`left_out_shares`), is flagged at most `ceiling` by the bands chosen on the others (smaller
+    origins are too few to judge a share by). A source the companion meets in the wild is such a
+    left-out source: the val sources show how far the bands travel to one."""
+    budget = float(max_fpr)
+    while budget - step >= step / 2:
+        shares = left_out_shares(scores_by_source, budget)
+        if all(v["flagged"] <= ceiling for v in shares.values() if v["count"] >= min_count):
+            break
+        budget = round(budget - step, 6)
+    return budget

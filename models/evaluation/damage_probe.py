@@ -2,7 +2,8 @@
 
 Each probe damage is one kind of change real photos meet on their way to a page, at a named
 strength (0: the photo as it is): edge-preserving smoothing (beauty filters, phone denoising),
-grain, a background out of focus, a blur scaled to the face. Every photo is damaged at every
+grain, a background out of focus, a blur scaled to the face, sharpening (an unsharp mask), a colour
+grade, a small copy blown up. Every photo is damaged at every
 strength and scored as the companion scores it, so a strength that flags more real faces than the
 untouched photos shows a weakness to train against (the same damage on both sides of every pair)
 and, later, whether a fine-tune mended it. Only val reals are read (`models.evaluation.band_sources`).
@@ -14,7 +15,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from models.faces.detect import largest_face
-from models.synth.degrade import blur_face, depth_of_field, grain, smooth_picture
+from models.synth.degrade import (blow_up, blur_face, depth_of_field, grain, sharpen_picture, smooth_picture,
+                                  tone_shift)
 
 # name -> (strengths, damage(image, face box (x, y, w, h), strength, rng)); strength 0 is never damaged
 PROBES: dict[str, tuple[tuple[float, ...], Callable]] = {
@@ -22,6 +24,9 @@ PROBES: dict[str, tuple[tuple[float, ...], Callable]] = {
     "grain": ((0.0, 1.0), lambda im, box, level, rng: grain(im, rng)),
     "focus": ((0.0, 1.0), lambda im, box, level, rng: depth_of_field(im, box, rng)),
     "blur": ((0.0, 1.0, 2.0), lambda im, box, level, rng: blur_face(im, min(box[2], box[3]), level)),
+    "sharpen": ((0.0, 1.0, 2.0), lambda im, box, level, rng: sharpen_picture(im, level, 1.2)),
+    "tone": ((0.0, 1.0), lambda im, box, level, rng: tone_shift(im, rng)),
+    "upscale": ((0.0, 1.0), lambda im, box, level, rng: blow_up(im, rng)),
 }
 
 

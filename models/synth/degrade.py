@@ -133,10 +133,28 @@ def smoothing(image: np.ndarray, face_side: float, rng: np.random.Generator) -> 
     return smooth_picture(image, face_side, colour, space, int(rng.integers(1, 3)))
 
 
+SHARPEN_SIGMA = (0.6, 2.0)   # an unsharp mask's radius (Gaussian sigma), in pixels
+SHARPEN_AMOUNT = (0.5, 2.5)  # ... and its strength: the share of the detail added back
+
+
+def sharpen_picture(image: np.ndarray, amount: float, sigma: float = 1.0) -> np.ndarray:
+    """The whole picture under an unsharp mask: `amount` x (picture - its blur of `sigma` px) added
+    back, the halo along every edge that editors, phones and sites leave (amount 0: itself)."""
+    if amount <= 0:
+        return image
+    soft = cv2.GaussianBlur(image.astype(np.float32), (0, 0), max(float(sigma), 0.1))
+    return np.clip(image + float(amount) * (image - soft) + 0.5, 0, 255).astype(np.uint8)
+
+
+def sharpening(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The whole picture sharpened by an unsharp mask of random radius and strength (`sharpen_picture`)."""
+    return sharpen_picture(image, float(rng.uniform(*SHARPEN_AMOUNT)), float(rng.uniform(*SHARPEN_SIGMA)))
+
+
 def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,
                  upscaled: float = 0.0, blurred: float = 0.0,
                  face_side: float | None = None, focus: float = 0.0, grainy: float = 0.0,
-                 smooth: float = 0.0, face_box=None) -> tuple[np.ndarray, float]:
+                 smooth: float = 0.0, face_box=None, sharp: float = 0.0) -> tuple[np.ndarray, float]:
     """What a photo meets between camera (or generator) and page, at random, the same for real and
     fake: black-and-white, a resize kept at its new size (any filter), blur, JPEG at any quality;
     with probability `tone` a colour grade first, with probability `focus` (given the face's box) a
@@ -144,7 +162,8 @@ def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,
     back (a small copy blown up, as film stills and reposts are), with probability `blurred` (given
     the face's side in pixels) a blur scaled to the face (`face_blur`: soft focus, motion, a still),
     with probability `smooth` (given the face's side) an edge-preserving smoothing (`smoothing`),
-    with probability `grainy` sensor noise or film grain (`grain`).
+    with probability `grainy` sensor noise or film grain (`grain`), with probability `sharp` an
+    unsharp mask (`sharpening`).
     Extras left at 0 draw nothing, so older configs see the same random stream.
     Returns the damaged image and its scale against the input (to move face boxes along)."""
     out, scale = image, 1.0
@@ -160,6 +179,8 @@ def photo_damage(image: np.ndarray, rng: np.random.Generator, tone: float = 0.0,
         out = smoothing(out, face_side, rng)
     if grainy and rng.random() < grainy:
         out = grain(out, rng)
+    if sharp and rng.random() < sharp:
+        out = sharpening(out, rng)
     if rng.random() < 0.15:
         grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
         out = np.repeat(grey[..., None], 3, axis=2)

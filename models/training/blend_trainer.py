@@ -8,6 +8,8 @@ other trainers: checkpoints, a JSON-lines log, the best checkpoint by choose-spl
 from __future__ import annotations
 
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
@@ -16,6 +18,7 @@ from models.faces.align import CROP_SIZE, align_face, resize_crops, to_model_inp
 from models.synth.degrade import photo_damage, tight_window
 from models.synth.oval import self_blend_oval, swap_oval
 from models.training.face_pools import FaceSample, TrainingFaces, load_training_faces, per_source, source_weights
+from models.training.hard_reals import boosted, starting_scores
 from models.training.step_loop import resume_or_build, run_steps
 from models.training.step_loop import warm_started as load_init_weights
 
@@ -78,14 +81,16 @@ def make_pair(sample: FaceSample, donor: FaceSample, rng: np.random.Generator, s
 
 
 class PairBatches:
-    """Batches of real faces and their fakes; sources weighted by `power`."""
+    """Batches of real faces and their fakes; sources weighted by `power`, each face's weight times
+    its `boost` (a hard real's multiplier, `models.training.hard_reals`; by the usable faces' order)."""
 
     def __init__(self, reals: list[FaceSample], power: float, size: int, swap_share: float, mask_size: int = 16,
-                 damage: dict | None = None):
-        self.reals = [s for s in reals if s.outline is not None]
+                 damage: dict | None = None, boost: np.ndarray | None = None):
+        self.reals = usable(reals)
         if len(self.reals) < 2:
             raise ValueError("blend training needs real faces with a FaceMesh outline")
-        self.p = source_weights(self.reals, power)
+        weights = source_weights(self.reals, power) * (1.0 if boost is None else np.asarray(boost, np.float64))
+        self.p = weights / weights.sum()
         self.size, self.swap_share, self.mask_size, self.damage = size, swap_share, mask_size, damage
 
     def batch(self, size: int, rng: np.random.Generator):
@@ -103,16 +108,39 @@ class PairBatches:
                 {"prob": np.array(labels, np.float32)[:, None], "mask": np.stack(masks)[..., None]})
 
 
+def usable(reals: list[FaceSample]) -> list[FaceSample]:
+    """The real faces a pair can be made from (those with a FaceMesh outline)."""
+    return [s for s in reals if s.outline is not None]
+
+
+def hard_real_boost(config: dict, reals: list[FaceSample], size: int, log) -> np.ndarray | None:
+    """With `hard_real_share` and `hard_real_boost` in the config, each usable real's sampling
+    multiplier: the share the starting weights score highest is drawn `boost` times as often."""
+    share, boost = float(config.get("hard_real_share", 0.0)), float(config.get("hard_real_boost", 0.0))
+    if not share or not boost:
+        return None
+    if not config.get("init_weights"):
+        raise ValueError("hard reals are ranked by the starting weights: the config needs init_weights")
+    faces = usable(reals)
+
+    def score() -> np.ndarray:
+        start = warm_started(build_blend_cnn(size, tuple(config["widths"])), config, log)
+        return np.concatenate([probabilities(start, served_crops(faces[i:i + 512], size))
+                               for i in range(0, len(faces), 512)])
+
+    return boosted(starting_scores(Path(config["run_dir"]), [s.path for s in faces], score, log), share, boost)
+
+
 def damage_odds(config: dict) -> dict:
     """The extra odds from the config: photo_damage's colour grade (`tone_odds`), enlarged small copy
     (`upscale_odds`), blur scaled to the face (`blur_odds`), background out of focus (`focus_odds`),
-    edge-preserving smoothing (`smooth_odds`) and grain (`grain_odds`), a tight cut around the face before
+    edge-preserving smoothing (`smooth_odds`), grain (`grain_odds`) and sharpening (`sharpen_odds`), a tight cut around the face before
     them (`tight_odds`), and fakes whose pasted face is rendered at a swap generator's size
     (`render_odds`, the fake side only: it is what a swap is, not damage)."""
     return {"tone": float(config.get("tone_odds", 0.0)), "upscaled": float(config.get("upscale_odds", 0.0)),
             "blurred": float(config.get("blur_odds", 0.0)), "focus": float(config.get("focus_odds", 0.0)),
             "grainy": float(config.get("grain_odds", 0.0)), "smooth": float(config.get("smooth_odds", 0.0)),
-            "tight": float(config.get("tight_odds", 0.0)),
+            "sharp": float(config.get("sharpen_odds", 0.0)), "tight": float(config.get("tight_odds", 0.0)),
             "rendered": float(config.get("render_odds", 0.0))}
 
 
@@ -125,12 +153,12 @@ def fixed_pairs(samples: list[FaceSample], count: int, seed: int, size: int, swa
                 damage: dict | None = None):
     """A fixed set of (crops, labels) from samples never fitted on: checkpoint choice, calibration."""
     rng = np.random.default_rng(seed)
-    usable = [s for s in samples if s.outline is not None]
-    picks = rng.permutation(len(usable))[:count]
+    faces = usable(samples)
+    picks = rng.permutation(len(faces))[:count]
     crops, labels = [], []
     for k in picks:
-        donor = usable[int(rng.integers(len(usable)))]
-        real, fake, _ = make_pair(usable[k], donor, rng, size, swap_share, damage=damage)
+        donor = faces[int(rng.integers(len(faces)))]
+        real, fake, _ = make_pair(faces[k], donor, rng, size, swap_share, damage=damage)
         crops += [real, fake]
         labels += [0, 1]
     return np.stack(crops), np.array(labels)
@@ -157,7 +185,8 @@ def train(config: dict, log) -> dict:
     data = load_training_faces({**config, "train_fakes": False}, log)
     swap_share, damage = float(config["swap_share"]), damage_odds(config)
     batches = PairBatches(data.fit_reals, float(config["source_power"]), size, swap_share,
-                          mask_side(size, len(config["widths"])), damage)
+                          mask_side(size, len(config["widths"])), damage,
+                          hard_real_boost(config, data.fit_reals, size, log))
     choose_x, choose_y = fixed_pairs(data.choose, int(config["choose_pairs"]), int(config["seed"]), size, swap_share,
                                      damage)
     model, step, resumed = resume_or_build(

@@ -9,8 +9,8 @@ from skimage import data
 from models.detectors import registry
 from models.detectors.detector import ScoreBands
 from models.detectors.weights_manifest import WEIGHTS_DIR, read_manifest
-from models.evaluation.band_choice import (choose, left_out_shares, origin, real_image_scores, write_bands,
-                                           write_partner_bands)
+from models.evaluation.band_choice import (budget_for_unseen, choose, left_out_shares, origin, real_image_scores,
+                                           write_bands, write_partner_bands)
 from models.training.calibration import fpr_threshold, strictest_bands
 
 BANDS = {"real_below": 0.3, "fake_from": 0.7}
@@ -45,6 +45,23 @@ def test_a_source_left_out_is_judged_by_bands_chosen_on_the_others_alone():
     assert shares["b"]["flagged"] == pytest.approx(0.71)
     from_b = np.nextafter(b[94], 1.0)
     assert shares["a"]["fake_from"] == from_b and shares["a"]["flagged"] == 0.0
+
+
+def test_the_budget_is_lowered_until_a_left_out_source_stays_within_the_ceiling():
+    a = np.linspace(0.0, 0.999, 200)
+    scores = {"a": a, "b": a.copy(), "hot": a + 0.03}
+    assert left_out_shares(scores, 0.04)["hot"]["flagged"] > 0.05  # the asked budget does not travel to "hot"
+    budget = budget_for_unseen(scores, max_fpr=0.04, ceiling=0.05, min_count=100)
+    assert 0.0 < budget < 0.04
+    within = lambda m: all(v["flagged"] <= 0.05 for v in left_out_shares(scores, m).values()  # noqa: E731
+                           if v["count"] >= 100)
+    assert within(budget) and not within(round(budget + 0.005, 6))  # the highest budget on the grid that holds
+    few = {"a": a, "b": a.copy(), "few": a[::10] + 0.1}  # 20 faces, hotter than the rest
+    assert left_out_shares(few, 0.04)["few"]["flagged"] > 0.05
+    assert budget_for_unseen(few, 0.04, 0.05, min_count=100) == 0.04  # too few to set the budget
+    assert budget_for_unseen(few, 0.04, 0.05, min_count=10) < 0.04
+    calm = {"a": a, "b": a.copy()}
+    assert budget_for_unseen(calm, max_fpr=0.04, ceiling=0.05) == 0.04  # nothing to lower
 
 
 def test_real_below_never_rises_above_fake_from():

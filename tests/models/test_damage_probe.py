@@ -27,6 +27,16 @@ def test_strength_zero_is_the_photo_and_stronger_smoothing_is_flatter():
         assert levels[0] == 0.0 and len(levels) >= 2, name
 
 
+def test_stronger_sharpening_adds_more_detail_and_every_probe_keeps_the_picture():
+    photo = data.astronaut()
+    rng = np.random.default_rng(0)
+    mild, strong = (damaged(photo, BOX, "sharpen", level, rng) for level in (1.0, 2.0))
+    assert detail(photo) < detail(mild) < detail(strong)
+    for name, (levels, _) in PROBES.items():
+        out = damaged(photo, BOX, name, levels[-1], np.random.default_rng(1))
+        assert out.shape == photo.shape and out.dtype == np.uint8 and not np.array_equal(out, photo), name
+
+
 def test_every_photo_is_scored_at_every_strength_with_the_shipped_set():
     detectors = [registry.create(n) for n in ("blend_cnn", "generated_residual")]
     system = System("set", detectors, frame_bands(detectors))

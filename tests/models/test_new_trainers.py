@@ -139,17 +139,18 @@ def test_blend_pairs_give_the_configured_grades_blow_ups_and_blurs_to_both_sides
     seen = spy_damage(monkeypatch, blend_trainer, odds)
     damage = blend_trainer.damage_odds({"tone_odds": 0.4, "upscale_odds": 0.2, "blur_odds": 0.3})
     assert damage == {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "focus": 0.0, "grainy": 0.0, "smooth": 0.0,
-                      "tight": 0.0, "rendered": 0.0}
+                      "sharp": 0.0, "tight": 0.0, "rendered": 0.0}
     # older configs: as trained then
     assert blend_trainer.damage_odds({}) == {"tone": 0.0, "upscaled": 0.0, "blurred": 0.0, "focus": 0.0,
-                                             "grainy": 0.0, "smooth": 0.0, "tight": 0.0, "rendered": 0.0}
+                                             "grainy": 0.0, "smooth": 0.0, "sharp": 0.0, "tight": 0.0,
+                                             "rendered": 0.0}
     blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5, damage=damage).batch(
         4, np.random.default_rng(2))
     reals = [o for s, o in zip(seen, odds) if any(s is c.context for c in (a, b))]
     fakes = [o for s, o in zip(seen, odds) if not any(s is c.context for c in (a, b))]
     side = min(face.box[2], face.box[3])
     expected = {"tone": 0.4, "upscaled": 0.2, "blurred": 0.3, "focus": 0.0, "grainy": 0.0, "smooth": 0.0,
-                "face_side": side,
+                "sharp": 0.0, "face_side": side,
                 "face_box": tuple(float(v) for v in face.box)}
     assert len(reals) == len(fakes) == 2 and all(o == expected for o in reals + fakes)
 
@@ -308,3 +309,63 @@ def test_blend_pairs_render_the_pasted_face_of_fakes_only_at_the_configured_odds
         8, np.random.default_rng(3))
     assert asked == [0.35] * 4  # one fake per pair, each asked to render at the configured odds
     assert len(odds) == 8 and all("rendered" not in o for o in odds)  # never part of the shared damage
+
+
+def test_hard_reals_are_the_top_share_of_the_starting_scores():
+    from models.training.hard_reals import boosted
+
+    assert list(boosted(np.array([0.1, 0.9, 0.5, 0.95]), share=0.5, boost=4.0)) == [1.0, 4.0, 1.0, 4.0]
+    assert list(boosted(np.array([0.2, 0.2, 0.2]), share=0.1, boost=3.0)) == [3.0, 3.0, 3.0]  # ties at the cut
+    for share, boost in ((0.0, 2.0), (1.0, 2.0), (0.2, 0.5)):
+        with pytest.raises(ValueError):
+            boosted(np.array([0.1, 0.2]), share, boost)
+
+
+def test_a_boosted_real_is_drawn_boost_times_as_often(head_sample):
+    image, face = head_sample
+    a, b = sample(image, face, 0), sample(image[:, ::-1].copy(), face, 0)
+    batches = blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5, boost=np.array([1.0, 9.0]))
+    assert np.allclose(batches.p, [0.1, 0.9])
+    plain = blend_trainer.PairBatches([a, b], power=0.5, size=64, swap_share=0.5)
+    assert np.allclose(plain.p, [0.5, 0.5])
+
+
+def test_the_hard_real_ranking_comes_from_the_starting_weights_and_is_kept_for_a_resumed_run(
+        tmp_path, head_sample):
+    image, face = head_sample
+    reals = [sample(image, face, 0), sample(image[:, ::-1].copy(), face, 0), sample(image[::2, ::2].copy(), face, 0)]
+    reals[1].path, reals[2].path = "flipped", "halved"
+    config = {"run_dir": str(tmp_path / "run"), "widths": [4, 8, 8, 8], "seed": 1}
+    lines = []
+    assert blend_trainer.hard_real_boost(config, reals, 64, lines.append) is None  # not asked: as before
+    config.update(hard_real_share=0.34, hard_real_boost=5.0)
+    with pytest.raises(ValueError):  # no starting weights, no ranking
+        blend_trainer.hard_real_boost(config, reals, 64, lines.append)
+    start = tmp_path / "start.weights.h5"
+    from models.detectors.blend_cnn import build_blend_cnn, served_view
+
+    served_view(build_blend_cnn(64, (4, 8, 8, 8))).save_weights(start)
+    config["init_weights"] = str(start)
+    first = blend_trainer.hard_real_boost(config, reals, 64, lines.append)
+    assert sorted(first) == [1.0, 1.0, 5.0]
+    kept = json.loads((tmp_path / "run" / "hard_reals.json").read_text())
+    assert kept["names"] == ["x0", "flipped", "halved"] and len(kept["scores"]) == 3
+    assert int(np.argmax(kept["scores"])) == int(np.argmax(first))  # the highest score is the boosted one
+    again = blend_trainer.hard_real_boost(config, reals, 64, lines.append)
+    assert list(again) == list(first) and any("read from" in line for line in lines)
+
+
+def test_the_hard_reals_ranking_is_made_again_when_the_reals_change(tmp_path):
+    from models.training.hard_reals import starting_scores
+
+    calls = []
+
+    def score():
+        calls.append(1)
+        return np.array([0.0, 1.0]) * len(calls)
+
+    assert list(starting_scores(tmp_path, ["a", "b"], score, print)) == [0.0, 1.0]
+    assert list(starting_scores(tmp_path, ["a", "b"], score, print)) == [0.0, 1.0] and len(calls) == 1
+    assert list(starting_scores(tmp_path, ["a", "c"], score, print)) == [0.0, 2.0] and len(calls) == 2
+    with pytest.raises(ValueError):  # one score per face, or no ranking
+        starting_scores(tmp_path, ["a", "b", "c"], score, print)

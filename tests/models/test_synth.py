@@ -4,7 +4,7 @@ import numpy as np
 
 from models.faces.align import CROP_SIZE, mean_landmarks
 from models.synth.degrade import (blow_up, depth_of_field, face_blur, grain, head_mask, jpeg, photo_damage,
-                                  random_degrade, tone_shift)
+                                  random_degrade, sharpen_picture, sharpening, tone_shift)
 from models.synth.masks import extended_face_points, hull_mask, random_blend_mask
 from models.synth.selfblend import self_blend, swap
 from models.synth.tight import face_box, random_tight_rect, reflect_outside
@@ -172,6 +172,29 @@ def test_photo_damage_focus_and_grain_only_when_asked_and_keep_older_draws():
     assert all(not np.array_equal(a, b) for a, b in zip(focused, plain))
     grainy = [photo_damage(face, np.random.default_rng(s), grainy=1.0)[0] for s in range(8)]
     assert all(not np.array_equal(a, b) for a, b in zip(grainy, plain))
+
+
+def test_sharpening_rings_along_edges_and_leaves_flat_areas_alone():
+    step = np.full((64, 64, 3), 60, dtype=np.uint8)
+    step[:, 32:] = 180
+    assert sharpen_picture(step, 0.0) is step
+    mild, strong = sharpen_picture(step, 0.8), sharpen_picture(step, 2.0)
+    assert np.array_equal(mild[:, :20], step[:, :20]) and np.array_equal(mild[:, 44:], step[:, 44:])  # flat: as it was
+    # the halo: darker just before the edge, brighter just after, more so for a stronger mask
+    assert mild[:, 31].max() < 60 and mild[:, 32].min() > 180
+    assert strong[:, 31].max() < mild[:, 31].min() and strong[:, 32].min() > mild[:, 32].max()
+    drawn = sharpening(step, np.random.default_rng(3))
+    assert drawn.shape == step.shape and drawn.dtype == np.uint8 and not np.array_equal(drawn, step)
+
+
+def test_photo_damage_sharpens_only_when_asked_and_keeps_older_draws():
+    face = astronaut_crop(128)
+    for seed in range(6):
+        assert np.array_equal(photo_damage(face, np.random.default_rng(seed))[0],
+                              photo_damage(face, np.random.default_rng(seed), sharp=0.0)[0])
+    sharp = [photo_damage(face, np.random.default_rng(s), sharp=1.0)[0] for s in range(8)]
+    plain = [photo_damage(face, np.random.default_rng(s))[0] for s in range(8)]
+    assert all(not np.array_equal(a, b) for a, b in zip(sharp, plain))
 
 
 def test_tight_cut_keeps_the_face_and_mirrors_the_rest():
