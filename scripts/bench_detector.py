@@ -1,12 +1,13 @@
 """Face crops per second of each installed detector through the companion's runtime (LiteRT), batch 32.
 
-    .venv/bin/python scripts/bench_detector.py [--batch 32] [--repeats 20] [--clip-frames 8]
+    .venv/bin/python scripts/bench_detector.py [--batch 32] [--repeats 20] [--clip-frames 8] [--weights-dir DIR ...]
 
 Target: at least 40 faces/s at batch 32 on a 2-core machine for the default set of frame detectors
 (companion DEFAULTS["DETECTORS"]), timed together, one call each on the same faces, as the companion
 scores a face with all of them (a region detector gets the 224 px face as its native region). Clip
 detectors (temporal) get batch / clip-frames clips of clip-frames crops per call, as the companion
-sends them.
+sends them. Each --weights-dir (a candidate folder, scripts/compose_detector.py) times the default set
+from that folder beside the shipped one, in alternating rounds, so a busy machine slows both alike.
 """
 from __future__ import annotations
 
@@ -55,11 +56,11 @@ class Together:
                          for i in range(len(crops))])
 
 
-def default_frame_detectors() -> list:
-    """The companion's default frame detectors (its DETECTORS without the clip detector)."""
+def default_frame_detectors(weights_dir=None) -> list:
+    """The companion's default frame detectors (its DETECTORS without the clip detector), from a weights folder."""
     from companion.config import DEFAULTS
 
-    made = [registry.create(name) for name in DEFAULTS["DETECTORS"]]
+    made = [registry.create(name, weights_dir=weights_dir) for name in DEFAULTS["DETECTORS"]]
     return [d for d in made if isinstance(d, Detector)]
 
 
@@ -69,6 +70,8 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--clip-frames", type=int, default=8)
+    parser.add_argument("--weights-dir", action="append", default=[], help="also time the default set from here")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds when folders are compared")
     args = parser.parse_args()
     for name in registry.names():
         try:
@@ -84,10 +87,16 @@ def main() -> int:
         rate = crops_per_second(detector, args.batch, args.repeats)
         print(f"{name} {detector.version}: {rate:.0f} face crops/s at batch {args.batch} "
               f"(input {detector.input_size} px)")
-    together = default_frame_detectors()
-    rate = crops_per_second(Together(together), args.batch, args.repeats)
-    print(f"default set {'+'.join(d.name for d in together)} together: {rate:.0f} faces/s at batch {args.batch} "
-          f"(target 40)")
+    folders = [None, *args.weights_dir]
+    sets = [default_frame_detectors(folder) for folder in folders]
+    rates: list[list[float]] = [[] for _ in folders]
+    for _ in range(args.rounds if args.weights_dir else 1):
+        for k, together in enumerate(sets):
+            rates[k].append(crops_per_second(Together(together), args.batch, args.repeats))
+    for folder, together, measured in zip(folders, sets, rates):
+        names = "+".join(f"{d.name} {d.version}" for d in together)
+        print(f"default set {names} ({folder or 'shipped'}) together: {float(np.median(measured)):.0f} faces/s at "
+              f"batch {args.batch}, median of {len(measured)} (target 40)")
     return 0
 
 

@@ -9,7 +9,8 @@ at every level (models/evaluation/sharpness_choice.py), and scores its face once
 detector, with no sharpness limit. Each detector is matched with the fakes it is for (--kinds).
 Prints, per sharpness bin, the reals judged and flagged by the set and each detector's AUC, before
 and after; `--write` stores each detector's `min_sharpness` in its manifest entry with the figures.
-Holdout sources are never read.
+`--stability N` also prints how often each floor is chosen over N bootstrap draws of the measured
+faces (`floor_stability`): a split there means a face or two decided the floor. Holdout sources are never read.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from models.evaluation.face_size_choice import ceiling  # noqa: E402
 from models.evaluation.holdout_items import pasted_items  # noqa: E402
 from models.evaluation.holdout_suite import SuiteItem  # noqa: E402
 from models.evaluation.sharpness_choice import (LEVELS, MIN_AUC, FaceRecord, choose_min_sharpness,  # noqa: E402
-                                                flagged_by_bin, report_by_bin)
+                                                flagged_by_bin, floor_stability, report_by_bin)
 from models.faces.detect import FaceDetector, largest_face  # noqa: E402
 from models.serving.analysis import find_faces, score_crops  # noqa: E402
 from models.serving.frame_score import anchors_of, chosen_set_bands, min_faces_of  # noqa: E402
@@ -89,6 +90,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2036)
     parser.add_argument("--weights-dir", type=Path, help="read and write this weights folder (default: models/weights)")
     parser.add_argument("--records", type=Path, help="keep the measurements here (JSON), and reuse them if present")
+    parser.add_argument("--stability", type=int, default=0, help="bootstrap draws for the floors' stability (0: none)")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     detectors = [registry.create(n, weights_dir=args.weights_dir) for n in args.detectors.split(",")]
@@ -116,6 +118,9 @@ def main() -> int:
               "seed": args.seed, "set": names, "bands": vars(bands),
               "before": report_by_bin(records, kinds, min_faces, {}, anchors, bands),
               "after": report_by_bin(records, kinds, min_faces, chosen, anchors, bands)}
+    if args.stability:
+        report["stability"] = {"resamples": args.stability, "chosen": floor_stability(
+            records, kinds, min_faces, anchors, bands, limit, args.stability, args.seed, min_auc=args.min_auc)}
     print(json.dumps(report, indent=1))
     if args.write:
         for name in names:

@@ -19,13 +19,15 @@ def mask_side(input_size: int, stages: int = len(WIDTHS)) -> int:
     return input_size // 2 ** (stages - 1)
 
 
-def build_blend_cnn(input_size: int = 128, widths: tuple[int, ...] = WIDTHS, dropout: float = 0.3):
+def build_blend_cnn(input_size: int = 128, widths: tuple[int, ...] = WIDTHS, dropout: float = 0.3,
+                    init_seed: int = 0):
     """The Keras model: aligned crops in [-1, 1] -> {"prob": P(blended), "mask": where, on a
-    mask_side(input_size, len(widths)) grid}."""
+    mask_side(input_size, len(widths)) grid}; `init_seed` draws the starting weights (an ensemble's
+    members differ in it)."""
     from tensorflow import keras
     from tensorflow.keras import layers
 
-    init = keras.initializers.HeNormal(seed=0)
+    init = keras.initializers.HeNormal(seed=init_seed)
     inputs = keras.Input((input_size, input_size, 3), name="face")
     x = inputs
     for stage, filters in enumerate(widths):

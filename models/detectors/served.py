@@ -1,15 +1,24 @@
-"""A crop detector served from its shipped .tflite through LiteRT, with calibrated scores."""
+"""A crop detector served from its shipped .tflite through LiteRT, with calibrated scores.
+
+A manifest entry may name more than one way to look at a face, and the detector's score is the
+mean of them in calibrated logit space: `members` (more networks trained for the same detector,
+each with its own file, sha256 and calibration) and `views` (the crop as it is, and its mirror).
+Averaging looks that err apart lowers the scores that only one of them raises by chance.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from models.detectors.calibration import Calibration
+from models.detectors.calibration import Calibration, logit, sigmoid
 from models.detectors.detector import Detector, ScoreBands
 from models.detectors.litert_runner import TFLiteRunner
-from models.detectors.weights_manifest import verified_entry
+from models.detectors.weights_manifest import WEIGHTS_DIR, verified_entry, verified_file
 from models.faces.align import CROP_SIZE, resize_crops, to_model_input
+
+# How each named view turns a batch of model inputs (N, S, S, C); a face crop's mirror is still an aligned face.
+VIEWS = {"identity": lambda x: x, "mirror": lambda x: x[:, :, ::-1]}
 
 
 class ServedDetector(Detector):
@@ -20,6 +29,13 @@ class ServedDetector(Detector):
         self._entry = entry
         self._runner = TFLiteRunner(path, num_threads=num_threads)
         self.calibration = Calibration.from_dict(entry["calibration"])
+        self._members = [(TFLiteRunner(verified_file(Path(weights_dir or WEIGHTS_DIR), member, self.name),
+                                       num_threads=num_threads), Calibration.from_dict(member["calibration"]))
+                         for member in entry.get("members", [])]
+        self.views = tuple(entry.get("views", ["identity"]))
+        unknown = [v for v in self.views if v not in VIEWS]
+        if unknown or not self.views:
+            raise ValueError(f"{self.name}: unknown views {unknown or self.views} (known: {', '.join(VIEWS)})")
         self.bands = ScoreBands(**entry["bands"])
         self.bands_with = entry.get("bands_with", {})  # bands chosen for this detector with partners
         self.input_size = int(entry.get("input_size", CROP_SIZE))
@@ -31,11 +47,16 @@ class ServedDetector(Detector):
         return to_model_input(resize_crops(crops, self.input_size))
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
-        """Calibrated probability of manipulation for each aligned 224x224 crop, in one call."""
+        """Calibrated probability of manipulation for each aligned 224x224 crop, in one call per network."""
         if len(crops) == 0:
             return np.zeros((0,), dtype=np.float32)
-        raw = self._runner.run(self.preprocess(crops)).reshape(-1)
-        return self.calibration.apply(raw)
+        inputs = self.preprocess(crops)
+        if not self._members and self.views == ("identity",):
+            return self.calibration.apply(self._runner.run(inputs).reshape(-1))
+        looks = np.concatenate([VIEWS[v](inputs) for v in self.views])
+        logits = [logit(calibration.apply(runner.run(looks).reshape(len(self.views), len(crops))))
+                  for runner, calibration in [(self._runner, self.calibration), *self._members]]
+        return sigmoid(np.concatenate(logits).mean(axis=0)).astype(np.float32)
 
     @property
     def version(self) -> str:

@@ -45,9 +45,14 @@ def verified_entry(name: str, weights_dir: Path | None = None) -> tuple[dict, Pa
     entry = read_manifest(folder).get(name)
     if not entry:
         raise WeightsMissing(f"no trained weights for detector {name!r} in {folder}")
-    path = folder / entry["file"]
+    return entry, verified_file(folder, entry, name)
+
+
+def verified_file(folder: Path, record: dict, name: str) -> Path:
+    """The weights file a manifest record (an entry, or one of its `members`) names, checked by sha256."""
+    path = Path(folder) / record["file"]
     if not path.exists():
         raise WeightsMissing(f"weights file {path.name} for {name!r} is missing")
-    if sha256_file(path) != entry["sha256"]:
+    if sha256_file(path) != record["sha256"]:
         raise WeightsMissing(f"weights file {path.name} does not match its sha256 in the manifest")
-    return entry, path
+    return path

@@ -35,7 +35,7 @@ def choose(bands: dict, scores: np.ndarray, max_fpr: float = 0.05) -> dict:
 
 def write_bands(name: str, bands: dict, chosen_on: dict, weights_dir: Path | None = None) -> str:
     """Store new bands in a frame detector's manifest entry with its new version; returns the version."""
-    return _rewrite(name, weights_dir, bands=bands, bands_chosen_on=chosen_on)
+    return rewrite_entry(name, weights_dir, bands=bands, bands_chosen_on=chosen_on)
 
 
 def write_partner_bands(name: str, partners: dict, bands: dict, chosen_on: dict,
@@ -46,26 +46,27 @@ def write_partner_bands(name: str, partners: dict, bands: dict, chosen_on: dict,
     bands_with = dict(read_manifest(folder)[name].get("bands_with", {}))
     bands_with[partners_key(partners)] = {"versions": dict(partners), "rule": COMBINE_RULE, "bands": bands,
                                           "bands_chosen_on": chosen_on}
-    return _rewrite(name, folder, bands_with=bands_with)
+    return rewrite_entry(name, folder, bands_with=bands_with)
 
 
 def write_min_face(name: str, min_face_px: int, chosen_on: dict, weights_dir: Path | None = None) -> str:
     """Store the smallest face a frame detector judges (scripts/choose_face_sizes.py) with its new version."""
-    return _rewrite(name, weights_dir, min_face_px=int(min_face_px), min_face_chosen_on=chosen_on)
+    return rewrite_entry(name, weights_dir, min_face_px=int(min_face_px), min_face_chosen_on=chosen_on)
 
 
 def write_min_sharpness(name: str, min_sharpness: float, chosen_on: dict, weights_dir: Path | None = None) -> str:
     """Store the least sharpness a frame detector judges (scripts/choose_sharpness.py) with its new version."""
-    return _rewrite(name, weights_dir, min_sharpness=float(min_sharpness), min_sharpness_chosen_on=chosen_on)
+    return rewrite_entry(name, weights_dir, min_sharpness=float(min_sharpness), min_sharpness_chosen_on=chosen_on)
 
 
-def _rewrite(name: str, weights_dir: Path | None, **changes) -> str:
+def rewrite_entry(name: str, weights_dir: Path | None, **changes) -> str:
     """Apply `changes` to a frame detector's manifest entry and give it the version they make."""
     folder = Path(weights_dir or WEIGHTS_DIR)
     entry = {**read_manifest(folder)[name], **changes}
     config_text = (folder / f"{name}.config.json").read_text()
     entry["version"] = frame_version(entry["sha256"], config_text, entry["bands"], entry.get("bands_with"),
-                                     entry.get("min_face_px", 0), entry.get("min_sharpness", 0.0))
+                                     entry.get("min_face_px", 0), entry.get("min_sharpness", 0.0), entry.get("members"),
+                                     entry.get("views"))
     write_entry(name, entry, folder)
     return entry["version"]
 

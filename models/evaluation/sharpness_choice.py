@@ -12,10 +12,13 @@ holding enough of both); and, as the companion serves the set (the detectors tha
 size and sharpness, combined, at the set's bands), floors are raised until the set flags at most
 `limit` of the reals in every bin, keeping the choice that judges the most faces. A face that no
 detector judges is reported too blurred to judge (`models.serving.analysis.observations`).
+`floor_stability` repeats the choice on the measured faces drawn again with replacement: a floor
+that a face or two decides shows up split between neighbouring floors.
 """
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -124,6 +127,22 @@ def choose_min_sharpness(records: Sequence[FaceRecord], kinds: Mapping[str, str]
         if best_key is None or key > best_key:
             best, best_key = chosen, key
     return best if best is not None else {n: float(max(grid)) for n in names}
+
+
+def floor_stability(records: Sequence[FaceRecord], kinds: Mapping[str, str], min_faces: Mapping[str, int],
+                    anchors: Mapping, bands, limit: float, resamples: int = 100, seed: int = 0,
+                    **choice) -> dict[str, dict[float, float]]:
+    """Per detector, the share of `resamples` bootstrap draws of the records (with replacement) in
+    which `choose_min_sharpness` picks each floor."""
+    if resamples < 1 or not records:
+        raise ValueError("floor_stability needs records and at least one resample")
+    rng = np.random.default_rng(seed)
+    counts = {name: Counter() for name in kinds}
+    for _ in range(resamples):
+        drawn = [records[i] for i in rng.integers(len(records), size=len(records))]
+        for name, floor in choose_min_sharpness(drawn, kinds, min_faces, anchors, bands, limit, **choice).items():
+            counts[name][floor] += 1
+    return {name: {floor: n / resamples for floor, n in sorted(c.items())} for name, c in counts.items()}
 
 
 def report_by_bin(records: Sequence[FaceRecord], kinds: Mapping[str, str], min_faces: Mapping[str, int],

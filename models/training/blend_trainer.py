@@ -124,7 +124,7 @@ def hard_real_boost(config: dict, reals: list[FaceSample], size: int, log) -> np
     faces = usable(reals)
 
     def score() -> np.ndarray:
-        start = warm_started(build_blend_cnn(size, tuple(config["widths"])), config, log)
+        start = warm_started(fresh_model(config, size), config, log)
         return np.concatenate([probabilities(start, served_crops(faces[i:i + 512], size))
                                for i in range(0, len(faces), 512)])
 
@@ -142,6 +142,11 @@ def damage_odds(config: dict) -> dict:
             "grainy": float(config.get("grain_odds", 0.0)), "smooth": float(config.get("smooth_odds", 0.0)),
             "sharp": float(config.get("sharpen_odds", 0.0)), "tight": float(config.get("tight_odds", 0.0)),
             "rendered": float(config.get("render_odds", 0.0))}
+
+
+def fresh_model(config: dict, size: int):
+    """The blend CNN as the config draws it (`init_seed`, 0 unless named), before any weights are loaded."""
+    return build_blend_cnn(size, tuple(config["widths"]), init_seed=int(config.get("init_seed", 0)))
 
 
 def warm_started(model, config: dict, log):
@@ -191,7 +196,7 @@ def train(config: dict, log) -> dict:
                                      damage)
     model, step, resumed = resume_or_build(
         {**config, "loss_weights": {"prob": 1.0, "mask": float(config["mask_weight"])}},
-        lambda: warm_started(build_blend_cnn(size, tuple(config["widths"])), config, log),
+        lambda: warm_started(fresh_model(config, size), config, log),
         {"prob": "binary_crossentropy", "mask": "binary_crossentropy"}, log)
     model = run_steps(model, step, resumed, config, lambda rng: batches.batch(int(config["batch"]), rng),
                       lambda m: metrics.auc(probabilities(m, choose_x), choose_y), log)

@@ -81,15 +81,21 @@ def save_weights_only(model, path: Path) -> None:
 
 
 def frame_version(digest: str, config_text: str, bands: dict, bands_with: dict | None = None,
-                  min_face_px: int = 0, min_sharpness: float = 0.0) -> str:
+                  min_face_px: int = 0, min_sharpness: float = 0.0, members: list[dict] | None = None,
+                  views: list[str] | None = None) -> str:
     """A frame detector's version: a sha256 prefix of its .tflite, its resolved config, its score
-    bands, alone and with partners, and the smallest face and least sharpness it judges (verdicts
-    depend on those too, so a change is a new version and old cached results go)."""
+    bands, alone and with partners, the smallest face and least sharpness it judges, and the other
+    networks and views its score averages (models/detectors/served.py) (verdicts depend on those
+    too, so a change is a new version and old cached results go)."""
     covered = {**bands, "with": bands_with} if bands_with else dict(bands)
     if min_face_px:
         covered["min_face_px"] = int(min_face_px)
     if min_sharpness:
         covered["min_sharpness"] = float(min_sharpness)
+    if members:
+        covered["members"] = [(m["sha256"], m["calibration"]) for m in members]
+    if views and list(views) != ["identity"]:
+        covered["views"] = list(views)
     return hashlib.sha256((digest + config_text + json.dumps(covered, sort_keys=True)).encode()).hexdigest()[:12]
 
 

@@ -289,6 +289,19 @@ def test_the_blend_fine_tune_starts_from_the_shipped_classifier_and_a_fresh_mask
                            np.asarray(shipped.predict_on_batch(x)), atol=1e-3)
 
 
+def test_an_ensemble_member_starts_from_other_weights_than_the_first_network():
+    config = load_config("blend_cnn_b")
+    assert config["init_seed"] != 0 and "init_weights" not in config  # from scratch, drawn apart
+    small = {"widths": [4, 8, 8, 8]}
+
+    def kernels(extra: dict) -> list:  # the seeded 3x3 convolutions (the heads draw their own)
+        return [w for w in blend_trainer.fresh_model({**small, **extra}, 64).get_weights() if w.shape[:2] == (3, 3)]
+
+    first, again, other = kernels({}), kernels({"init_seed": 0}), kernels({"init_seed": int(config["init_seed"])})
+    assert len(first) == 7 and all(np.array_equal(a, b) for a, b in zip(first, again))  # unnamed is seed 0
+    assert not any(np.allclose(a, b) for a, b in zip(first, other))
+
+
 def test_blend_pairs_render_the_pasted_face_of_fakes_only_at_the_configured_odds(monkeypatch, head_sample):
     image, face = head_sample
     a, b = sample(image, face, 0), sample(image[:, ::-1].copy(), face, 0)

@@ -5,7 +5,7 @@ import pytest
 
 from models.detectors.detector import ScoreBands
 from models.evaluation.sharpness_choice import (FaceRecord, bin_auc, bins, choose_min_sharpness,
-                                                discriminating_floor, flagged_by_bin, served_score)
+                                                discriminating_floor, flagged_by_bin, floor_stability, served_score)
 from models.faces.quality import sharpness
 from models.serving.aggregate import FrameRef, aggregate
 from models.serving.analysis import find_faces, observations
@@ -114,3 +114,19 @@ def test_the_choice_raises_a_floor_until_blurred_reals_are_not_flagged():
     assert chosen["generated"] == 0.0
     fine = separable(0, 90)
     assert choose_min_sharpness(fine, kinds, {}, ANCHORS, SET_BANDS, 0.05, GRID, min_count=10)["blend"] == 0.0
+
+
+def test_floor_stability_splits_a_floor_that_one_face_decides_and_not_a_clear_one():
+    kinds = {"blend": "swap", "generated": "generated"}
+    # 20-40: 30 blurred reals of which 2 trip the set (6.7%): a 5% limit raises blend's floor; one face fewer would not
+    edge = [record(0, s, 0.85 if k < 2 else 0.2) for k, s in enumerate(np.linspace(21, 39, 30))]
+    edge += [record(1, s, 0.95) for s in np.linspace(21, 39, 30)]
+    records = separable(40, 90) + edge
+    assert choose_min_sharpness(records, kinds, {}, ANCHORS, SET_BANDS, 0.05, GRID, min_count=10)["blend"] == 40.0
+    split = floor_stability(records, kinds, {}, ANCHORS, SET_BANDS, 0.05, 200, 0, grid=GRID, min_count=10)
+    assert set(split["blend"]) == {0.0, 40.0} and 0.1 < split["blend"][40.0] < 0.9  # draws with 0-1 trippers hold
+    assert sum(split["blend"].values()) == pytest.approx(1.0)
+    clear = floor_stability(separable(0, 90), kinds, {}, ANCHORS, SET_BANDS, 0.05, 50, 0, grid=GRID, min_count=10)
+    assert clear["blend"] == {0.0: 1.0} and clear["generated"] == {0.0: 1.0}
+    with pytest.raises(ValueError):
+        floor_stability([], kinds, {}, ANCHORS, SET_BANDS, 0.05, 10)

@@ -31,7 +31,7 @@ def test_a_frame_detectors_version_is_made_from_its_shipped_files(name):
     e = entry(name)
     config_text = (WEIGHTS_DIR / f"{name}.config.json").read_text()
     made = frame_version(e["sha256"], config_text, e["bands"], e.get("bands_with"), e.get("min_face_px", 0),
-                         e.get("min_sharpness", 0.0))
+                         e.get("min_sharpness", 0.0), e.get("members"), e.get("views"))
     assert made == e["version"]
 
 
