@@ -118,3 +118,12 @@ def test_a_member_trained_at_another_crop_size_is_refused(tmp_path):
     (member / "manifest.json").write_text(json.dumps(manifest))
     run = compose(tmp_path / "w", "--member", str(member))
     assert run.returncode != 0 and "64 px crops" in run.stderr
+
+
+def test_the_zoom_view_scores_the_middle_of_the_crop(tmp_path):
+    assert compose(tmp_path / "w", "--views", "zoom").returncode == 0
+    single, zoomed = registry.create("blend_cnn"), registry.create("blend_cnn", weights_dir=tmp_path / "w")
+    x = crops()
+    middle = np.ascontiguousarray(x[:, 14:210, 14:210])  # 224 px crops lose 1/16 on every side
+    assert np.allclose(zoomed.predict(x), single.predict(middle), atol=1e-5)
+    assert not np.allclose(zoomed.predict(x), single.predict(x), atol=1e-3)
