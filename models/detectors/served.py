@@ -14,7 +14,7 @@ import numpy as np
 from models.detectors.calibration import Calibration, logit, sigmoid
 from models.detectors.detector import Detector, ScoreBands
 from models.detectors.litert_runner import TFLiteRunner
-from models.detectors.weights_manifest import WEIGHTS_DIR, verified_entry, verified_file
+from models.detectors.weights_manifest import verified_entry, verified_file
 from models.faces.align import CROP_SIZE, resize_crops, to_model_input
 
 
@@ -37,7 +37,7 @@ class ServedDetector(Detector):
         self._entry = entry
         self._runner = TFLiteRunner(path, num_threads=num_threads)
         self.calibration = Calibration.from_dict(entry["calibration"])
-        self._members = [(TFLiteRunner(verified_file(Path(weights_dir or WEIGHTS_DIR), member, self.name),
+        self._members = [(TFLiteRunner(verified_file(path.parent, member, self.name),
                                        num_threads=num_threads), Calibration.from_dict(member["calibration"]))
                          for member in entry.get("members", [])]
         self.views = tuple(entry.get("views", ["identity"]))

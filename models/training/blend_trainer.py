@@ -7,7 +7,6 @@ other trainers: checkpoints, a JSON-lines log, the best checkpoint by choose-spl
 """
 from __future__ import annotations
 
-
 from pathlib import Path
 
 import cv2
